@@ -1,0 +1,217 @@
+/*
+ * Pools: creating and destroying the workers, kiln_run, statistics.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "futex.h"
+#include "worker.h"
+
+#define DEFAULT_STACK (256u * 1024)
+#define MIN_STACK (16u * 1024)
+#define MAX_WORKERS 4096u
+
+static unsigned int cpus_allowed(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned int)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned int)n : 1;
+}
+
+static void free_pool(struct kiln_pool *pool, unsigned int inited)
+{
+	unsigned int i;
+
+	for (i = 0; i < inited; i++) {
+		kiln__worker_fini(pool->workers[i]);
+		kiln__free(pool->workers[i]);
+	}
+	kiln__free(pool->workers);
+	kiln__free(pool);
+}
+
+/* Tell the workers to leave and wait until they have. */
+static void stop_workers(struct kiln_pool *pool, unsigned int started)
+{
+	unsigned int i;
+
+	/* Release: pairs with the acquire load in schedule(). */
+	atomic_store_explicit(&pool->stop, 1, memory_order_release);
+	/* seq_cst: the publisher's fence of the sleep protocol (worker.c). */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (i = 0; i < started; i++)
+		kiln__kick(pool->workers[i]);
+	for (i = 0; i < started; i++)
+		pthread_join(pool->workers[i]->thread, NULL);
+}
+
+int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
+{
+	struct kiln_options o = { 0 };
+	struct kiln_pool *pool;
+	sigset_t all, old;
+	unsigned int i;
+	int ret = 0;
+
+	if (!out)
+		return -EINVAL;
+	if (opt)
+		o = *opt;
+	if (o.workers > MAX_WORKERS)
+		return -EINVAL;
+	if (o.stack_size && o.stack_size < MIN_STACK)
+		return -EINVAL;
+	if (o.flags & ~KILN_OPT_NO_URING)
+		return -EINVAL;
+	pool = kiln__alloc_aligned(sizeof(*pool), 64);
+	if (!pool)
+		return -ENOMEM;
+	pool->nworkers = o.workers ? o.workers : cpus_allowed();
+	pool->stack_size = o.stack_size ? o.stack_size : DEFAULT_STACK;
+	pool->ring_entries = o.ring_entries ? o.ring_entries : 256;
+	pool->flags = o.flags;
+	atomic_init(&pool->nsleep, 0);
+	atomic_init(&pool->live, 0);
+	atomic_init(&pool->stop, 0);
+	atomic_init(&pool->next, 0);
+	pool->workers = kiln__zalloc(pool->nworkers * sizeof(pool->workers[0]));
+	if (!pool->workers) {
+		kiln__free(pool);
+		return -ENOMEM;
+	}
+	for (i = 0; i < pool->nworkers; i++) {
+		struct kiln__worker *w;
+
+		w = kiln__alloc_aligned(sizeof(*w), 64);
+		if (!w) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = kiln__worker_init(w, pool, i);
+		if (ret < 0) {
+			kiln__free(w);
+			break;
+		}
+		pool->workers[i] = w;
+	}
+	if (ret < 0) {
+		free_pool(pool, i);
+		return ret;
+	}
+	/* Workers take no signals: they belong to the application's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < pool->nworkers; i++) {
+		ret = -pthread_create(&pool->workers[i]->thread, NULL,
+		    kiln__worker_main, pool->workers[i]);
+		if (ret < 0)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret < 0) {
+		stop_workers(pool, i);
+		free_pool(pool, pool->nworkers);
+		return ret;
+	}
+	*out = pool;
+	return 0;
+}
+
+void kiln_pool_destroy(kiln_pool *pool)
+{
+	uint32_t n;
+
+	if (!pool)
+		return;
+	/* Acquire: pairs with the release decrement when a kiln_go task
+	 * ends, so that its effects are complete before we free anything. */
+	while ((n = atomic_load_explicit(&pool->live, memory_order_acquire)))
+		kiln__futex_wait(&pool->live, n);
+	stop_workers(pool, pool->nworkers);
+	free_pool(pool, pool->nworkers);
+}
+
+/* A worker to hand a new root task to: a sleeping one if we find one. */
+static struct kiln__worker *pick(struct kiln_pool *pool)
+{
+	/* Relaxed: only spreads the choice. */
+	unsigned int start = atomic_fetch_add_explicit(&pool->next, 1,
+	    memory_order_relaxed);
+	unsigned int i;
+
+	for (i = 0; i < pool->nworkers; i++) {
+		struct kiln__worker *w = pool->workers[(start + i) %
+		    pool->nworkers];
+
+		/* Relaxed: a preference, not a decision. */
+		if (atomic_load_explicit(&w->sleep, memory_order_relaxed) ==
+		    KILN__SLEEPING)
+			return w;
+	}
+	return pool->workers[start % pool->nworkers];
+}
+
+int kiln_run(kiln_pool *pool, void (*fn)(void *), void *arg)
+{
+	struct kiln__worker *self = kiln__worker_self();
+	struct kiln__call root;
+
+	if (!pool || !fn)
+		return -EINVAL;
+	if (self && self->pool == pool) {
+		fn(arg);
+		return 0;
+	}
+	root.job.kind = KILN__JOB_ROOT;
+	root.fn = fn;
+	root.arg = arg;
+	atomic_init(&root.done, 0);
+	kiln__inbox_push(pick(pool), &root.job);
+	/* Acquire: pairs with the release store when the task returns. */
+	while (!atomic_load_explicit(&root.done, memory_order_acquire))
+		kiln__futex_wait(&root.done, 0);
+	return 0;
+}
+
+void kiln_pool_stats(kiln_pool *pool, struct kiln_stats *out)
+{
+	struct kiln_stats s = { 0 };
+	unsigned int i;
+
+	if (!pool || !out)
+		return;
+	for (i = 0; i < pool->nworkers; i++) {
+		struct kiln__worker *w = pool->workers[i];
+		struct kiln__counters *c = &w->stats;
+
+		/* Relaxed throughout: counters, each exact on its own. */
+		s.spawns += __atomic_load_n(&w->sq.fast.spawns,
+		    __ATOMIC_RELAXED);
+		s.steals += atomic_load_explicit(&c->steals,
+		    memory_order_relaxed);
+		s.steal_attempts += atomic_load_explicit(&c->steal_attempts,
+		    memory_order_relaxed);
+		s.suspends += atomic_load_explicit(&c->suspends,
+		    memory_order_relaxed);
+		s.resumes += atomic_load_explicit(&c->resumes,
+		    memory_order_relaxed);
+		s.fibers += atomic_load_explicit(&c->fibers,
+		    memory_order_relaxed);
+		s.detached += atomic_load_explicit(&c->detached,
+		    memory_order_relaxed);
+		s.sleeps += atomic_load_explicit(&c->sleeps,
+		    memory_order_relaxed);
+	}
+	s.workers = pool->nworkers;
+	*out = s;
+}

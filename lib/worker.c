@@ -1,0 +1,628 @@
+/*
+ * Workers and the scheduling loop.
+ *
+ * A worker thread starts on its own stack, switches at once to a fiber from
+ * its pool and runs schedule() there until the pool stops.  Tasks run on
+ * whatever fiber the worker is on; a fiber is parked only when a task must
+ * wait (a stolen child not yet done, kiln_yield, I/O), and the worker goes on
+ * with a fresh fiber.  A fiber whose wait is over becomes a job in some
+ * worker's ready deque and may resume on any worker.
+ *
+ * Where work comes from, in the order schedule() looks:
+ *  1. its own task deque (tasks left there by fibers that parked),
+ *  2. its inbox (jobs from threads outside the pool), moved to 3,
+ *  3. its ready deque (ready fibers and detached tasks, oldest first),
+ *  4. a random victim: public tasks, then ready jobs.
+ *
+ * Handing over a parked fiber.  A fiber must be completely switched out
+ * before another thread may resume it.  So the fiber that parks does not
+ * publish itself: it records what is to be done in w->after, and the fiber
+ * it switches to does it first thing (after_switch).  E.g. a parent waiting
+ * for a stolen child is published in the child's state word only from the
+ * new fiber, and the thief that finishes the child resumes it from there.
+ *
+ * Thread-local storage and migration.  A fiber may resume on another thread,
+ * so no function here keeps the worker pointer across a switch: every switch
+ * is followed by a fresh kiln__current() (an asm volatile read, which the
+ * compiler can neither cache nor move).
+ *
+ * Sleeping without lost wake-ups.  An idle worker spins a while, then
+ *	sleep = SLEEPING; nsleep++; fence; look at every deque; futex_wait
+ * and a thread that publishes work does
+ *	publish; fence; if (nsleep) wake one SLEEPING worker (CAS to AWAKE).
+ * The two seq_cst fences make this Dekker's pattern: either the sleeper's
+ * look sees the work, or the publisher's load sees the sleeper.  The futex
+ * re-checks the word in the kernel, so a CAS to AWAKE before futex_wait makes
+ * it return at once.  Only one sleeper is woken per publication (no
+ * stampede); a woken worker that steals wakes the next if more sleep, so
+ * wake-ups fan out as fast as work does.  (ThreadSanitizer does not model
+ * fences; the argument above is about liveness, which TSan does not check.)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "alloc.h"
+#include "futex.h"
+#include "worker.h"
+
+/* How long an idle worker looks for work before it sleeps. */
+#define IDLE_SPINS 2048
+/* How long kiln_sync polls a stolen child before parking. */
+#define WAIT_SPINS 64
+/* Fibers kept per worker for reuse. */
+#define FIBER_CACHE 64
+/* Slots of each worker's task deque (reserved address space). */
+#define SPLIT_SLOTS (1u << 20)
+
+/*
+ * Outside any pool kiln__self points at this inert worker: its deque is
+ * always full, so kiln_spawn calls the task at once, and kiln_sync finds
+ * nothing and returns.  It is only ever read.
+ */
+static kiln_task *nonworker_slot[1];
+static struct kiln__wfast nonworker = {
+	.tail = &nonworker_slot[1],
+	.split = &nonworker_slot[0],
+	.end = &nonworker_slot[1],
+};
+
+__thread struct kiln__wfast *kiln__self
+    __attribute__((tls_model("initial-exec"))) = &nonworker;
+
+struct kiln__wfast *kiln__current_slow(void)
+{
+	return kiln__self;
+}
+
+struct kiln__worker *kiln__worker_self(void)
+{
+	struct kiln__wfast *f = kiln__current();
+
+	return f == &nonworker ? NULL : (struct kiln__worker *)f;
+}
+
+/* Only where the caller is known to run on a worker. */
+static inline struct kiln__worker *me(void)
+{
+	return (struct kiln__worker *)kiln__current();
+}
+
+static uint64_t rng_next(struct kiln__worker *w)
+{
+	/* xorshift64 */
+	w->rng ^= w->rng << 13;
+	w->rng ^= w->rng >> 7;
+	w->rng ^= w->rng << 17;
+	return w->rng;
+}
+
+static void schedule(void) __attribute__((noreturn));
+static void after_switch(void);
+
+static void fiber_main(void)
+{
+	kiln__fiber_entered();
+	after_switch();
+	schedule();
+}
+
+/* A fiber ready to start at fiber_main, or NULL if none can be made. */
+static struct kiln__fiber *fiber_get(struct kiln__worker *w)
+{
+	struct kiln__fiber *f = w->free_fibers;
+
+	if (f) {
+		w->free_fibers = f->next;
+		w->nfree--;
+	} else {
+		if (kiln__fiber_create(&f, w->pool->stack_size) != 0)
+			return NULL;
+		kiln__bump(&w->stats.fibers);
+	}
+	kiln__fiber_start(f, fiber_main);
+	return f;
+}
+
+static void fiber_put(struct kiln__worker *w, struct kiln__fiber *f)
+{
+	if (w->nfree >= FIBER_CACHE) {
+		kiln__fiber_destroy(f);
+		return;
+	}
+	f->next = w->free_fibers;
+	w->free_fibers = f;
+	w->nfree++;
+}
+
+/*
+ * Continue on fiber to; the fiber we leave is handed to after_switch() as
+ * (kind, ptr, fiber).  Returns when something switches back to this fiber,
+ * possibly on another thread: callers must re-read the worker.
+ */
+static void switch_to(struct kiln__worker *w, struct kiln__fiber *to,
+    enum kiln__after kind, void *ptr)
+{
+	struct kiln__fiber *from = w->current;
+
+	w->after.kind = kind;
+	w->after.ptr = ptr;
+	w->after.fiber = from;
+	w->current = to;
+	kiln__fiber_switch(from, to, kind == KILN__AFTER_RECYCLE);
+	after_switch();
+}
+
+/* Continue a parked fiber; the current one is finished. */
+static __attribute__((noreturn)) void resume(struct kiln__worker *w,
+    struct kiln__fiber *f)
+{
+	kiln__bump(&w->stats.resumes);
+	switch_to(w, f, KILN__AFTER_RECYCLE, NULL);
+	__builtin_unreachable();
+}
+
+static void after_switch(void)
+{
+	struct kiln__worker *w = me();
+	struct kiln__fiber *f = w->after.fiber;
+	enum kiln__after kind = w->after.kind;
+	kiln_task *t = w->after.ptr;
+	uintptr_t expect = 0;
+
+	w->after.kind = KILN__AFTER_NONE;
+	switch (kind) {
+	case KILN__AFTER_NONE:
+		break;
+	case KILN__AFTER_RECYCLE:
+		fiber_put(w, f);
+		break;
+	case KILN__AFTER_WAIT_TASK:
+		/*
+		 * f is fully switched out now, so it may be published.
+		 * Release: pairs with the acquire exchange in
+		 * kiln__finish_task, which then sees f's saved context.
+		 * Acquire on failure: the task is done, and f will read its
+		 * results.
+		 */
+		if (__atomic_compare_exchange_n(&t->kiln__state, &expect,
+		    (uintptr_t)f, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+			break;
+		resume(w, f);
+	case KILN__AFTER_READY:
+		kiln__enqueue(w, &f->job);
+		break;
+	}
+}
+
+/*
+ * Park the running fiber; (kind, ptr) says how it is to be woken.  Returns
+ * 0 once it has been resumed (perhaps on another worker), or -ENOMEM at
+ * once if no fiber could be made to go on with.  Inside a task only.
+ */
+int kiln__park(enum kiln__after kind, void *ptr)
+{
+	struct kiln__worker *w = me();
+	struct kiln__fiber *g = fiber_get(w);
+
+	if (!g)
+		return -ENOMEM;
+	kiln__bump(&w->stats.suspends);
+	switch_to(w, g, kind, ptr);
+	return 0;
+}
+
+/* Make a job runnable on worker w (the caller's own worker). */
+void kiln__enqueue(struct kiln__worker *w, struct kiln__job *j)
+{
+	if (kiln__deque_push(&w->ready, j) != 0) {
+		/* Out of memory: keep it private rather than lose it. */
+		j->next = NULL;
+		if (w->overflow)
+			w->overflow_tail->next = j;
+		else
+			w->overflow = j;
+		w->overflow_tail = j;
+		return;
+	}
+	kiln__wake_one(w->pool);
+}
+
+/* Move jobs from other threads to the ready deque, oldest first. */
+static void drain_inbox(struct kiln__worker *w)
+{
+	struct kiln__job *j, *fifo = NULL, *next;
+
+	/* Relaxed: a peek; the exchange below is what takes the jobs. */
+	if (!atomic_load_explicit(&w->inbox, memory_order_relaxed))
+		return;
+	/*
+	 * Acquire: pairs with the release CAS in kiln__inbox_push, so the
+	 * jobs' contents are visible.
+	 */
+	j = atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
+	for (; j; j = next) {
+		next = j->next;
+		j->next = fifo;
+		fifo = j;
+	}
+	for (j = fifo; j; j = next) {
+		next = j->next;
+		kiln__enqueue(w, j);
+	}
+}
+
+/* Any thread: hand a job to worker w and make sure it is awake. */
+void kiln__inbox_push(struct kiln__worker *w, struct kiln__job *j)
+{
+	/* Relaxed: the CAS below re-checks it. */
+	struct kiln__job *head = atomic_load_explicit(&w->inbox,
+	    memory_order_relaxed);
+
+	do {
+		j->next = head;
+		/*
+		 * Release: pairs with the acquire exchange in drain_inbox;
+		 * the job and j->next must be visible to the worker.
+		 */
+	} while (!atomic_compare_exchange_weak_explicit(&w->inbox, &head, j,
+	    memory_order_release, memory_order_relaxed));
+	/* seq_cst: the publisher's fence of the sleep protocol (see top). */
+	atomic_thread_fence(memory_order_seq_cst);
+	kiln__kick(w);
+}
+
+/* Wake w if it sleeps.  Call after the publisher's seq_cst fence. */
+void kiln__kick(struct kiln__worker *w)
+{
+	uint32_t s = KILN__SLEEPING;
+
+	/* Relaxed: a cheap test before the CAS; a stale AWAKE is fine, as
+	 * the fence before it orders our publication first (see top). */
+	if (atomic_load_explicit(&w->sleep, memory_order_relaxed) != s)
+		return;
+	/*
+	 * Release: the work we published is visible to the sleeper's acquire
+	 * load of the word when it wakes.  Whoever moves the word from
+	 * SLEEPING to AWAKE also takes the sleeper off nsleep.
+	 */
+	if (!atomic_compare_exchange_strong_explicit(&w->sleep, &s,
+	    KILN__AWAKE, memory_order_release, memory_order_relaxed))
+		return;
+	/* Relaxed: only a count; the fence protocol orders what matters. */
+	atomic_fetch_sub_explicit(&w->pool->nsleep, 1, memory_order_relaxed);
+	kiln__futex_wake(&w->sleep, 1);
+}
+
+/* Any thread, after publishing work: wake one sleeping worker, if any. */
+void kiln__wake_one(struct kiln_pool *pool)
+{
+	unsigned int i, n = pool->nworkers, start;
+
+	/* seq_cst: the publisher's fence of the sleep protocol (see top). */
+	atomic_thread_fence(memory_order_seq_cst);
+	/* Relaxed: ordered by the fence just above. */
+	if (atomic_load_explicit(&pool->nsleep, memory_order_relaxed) == 0)
+		return;
+	/* Relaxed: only spreads the start of the search. */
+	start = atomic_fetch_add_explicit(&pool->next, 1,
+	    memory_order_relaxed);
+	for (i = 0; i < n; i++) {
+		struct kiln__worker *v = pool->workers[(start + i) % n];
+
+		/* Relaxed: kiln__kick's CAS decides. */
+		if (atomic_load_explicit(&v->sleep, memory_order_relaxed) ==
+		    KILN__SLEEPING) {
+			kiln__kick(v);
+			return;
+		}
+	}
+}
+
+/*
+ * Mark t done; return the fiber waiting for it, if one is.  Acq_rel: the
+ * release makes the task's effects visible to the parent's acquire load of
+ * the state; the acquire pairs with the release CAS that published the
+ * waiting fiber (after_switch), whose saved context we are about to use.
+ */
+static struct kiln__fiber *finish_task(kiln_task *t)
+{
+	uintptr_t old = __atomic_exchange_n(&t->kiln__state, KILN__DONE,
+	    __ATOMIC_ACQ_REL);
+
+	return old > KILN__DONE ? (struct kiln__fiber *)old : NULL;
+}
+
+/*
+ * Run a task that its parent will sync elsewhere: from under a sync on this
+ * fiber (not the scheduling loop), so a waiting parent is queued, not
+ * switched to.
+ */
+void kiln__run_task(kiln_task *t)
+{
+	struct kiln__fiber *f;
+
+	t->kiln__fn(t->kiln__arg);
+	f = finish_task(t);
+	if (f)
+		kiln__enqueue(me(), &f->job);
+}
+
+/*
+ * Wait until t is done.  Inside a task only (elsewhere: polls).  The thief
+ * that finishes t resumes this fiber; it may be on another worker.
+ */
+void kiln__wait_task(kiln_task *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < WAIT_SPINS; i++) {
+		/* Acquire: pairs with the release in finish_task. */
+		if (__atomic_load_n(&t->kiln__state, __ATOMIC_ACQUIRE) ==
+		    KILN__DONE)
+			return;
+		kiln__cpu_relax();
+	}
+	if (kiln__worker_self() &&
+	    kiln__park(KILN__AFTER_WAIT_TASK, t) == 0)
+		return;
+	/* Not a worker, or no memory for a fiber: poll politely. */
+	while (__atomic_load_n(&t->kiln__state, __ATOMIC_ACQUIRE) !=
+	    KILN__DONE)
+		sched_yield();
+}
+
+/* Run a job taken from a ready deque.  At the scheduling loop only. */
+static void run_job(struct kiln__worker *w, struct kiln__job *j)
+{
+	struct kiln__call *c = (struct kiln__call *)j;
+
+	switch (j->kind) {
+	case KILN__JOB_FIBER:
+		resume(w, (struct kiln__fiber *)j);
+	case KILN__JOB_GO:
+		c->fn(c->arg);
+		w = me();
+		kiln__bump(&w->stats.detached);
+		/*
+		 * Acq_rel: the release orders the task's effects before
+		 * kiln_pool_destroy sees the count drop (acquire load there);
+		 * the acquire keeps the last decrement after all others.
+		 */
+		if (atomic_fetch_sub_explicit(&w->pool->live, 1,
+		    memory_order_acq_rel) == 1)
+			kiln__futex_wake(&w->pool->live, INT32_MAX);
+		kiln__free(c);
+		break;
+	case KILN__JOB_ROOT:
+		c->fn(c->arg);
+		/*
+		 * Release: pairs with the acquire load in kiln_run, which may
+		 * free c as soon as it sees 1: the wake may then hit a dead
+		 * word, which only causes a harmless spurious wake-up.
+		 */
+		atomic_store_explicit(&c->done, 1, memory_order_release);
+		kiln__futex_wake(&c->done, 1);
+		break;
+	}
+}
+
+/* Run a task taken from a deque at the scheduling loop. */
+static void run_stolen(kiln_task *t)
+{
+	struct kiln__fiber *f;
+
+	t->kiln__fn(t->kiln__arg);
+	f = finish_task(t);
+	/* The thief that finishes a child continues its parent directly. */
+	if (f)
+		resume(me(), f);
+}
+
+static struct kiln__job *take_ready(struct kiln__worker *w)
+{
+	struct kiln__job *j = w->overflow;
+
+	if (j) {
+		w->overflow = j->next;
+		return j;
+	}
+	do
+		j = kiln__deque_steal(&w->ready);
+	while (j == KILN__DEQUE_ABORT);
+	return j;
+}
+
+static int steal_one(struct kiln__worker *w)
+{
+	struct kiln_pool *pool = w->pool;
+	struct kiln__worker *v;
+	struct kiln__job *j;
+	kiln_task *t;
+	int busy;
+
+	if (pool->nworkers < 2)
+		return 0;
+	v = pool->workers[rng_next(w) % (pool->nworkers - 1)];
+	if (v == w)
+		v = pool->workers[pool->nworkers - 1];
+	kiln__bump(&w->stats.steal_attempts);
+	do
+		t = kiln__split_steal(&v->sq, &busy);
+	while (!t && busy);
+	if (t) {
+		kiln__bump(&w->stats.steals);
+		/* More hands may help: pass the wake-up on. */
+		kiln__wake_one(pool);
+		run_stolen(t);
+		return 1;
+	}
+	j = kiln__deque_steal(&v->ready);
+	if (j && j != KILN__DEQUE_ABORT) {
+		kiln__bump(&w->stats.steals);
+		run_job(w, j);
+		return 1;
+	}
+	return 0;
+}
+
+/* Find one thing to do and do it; 0 if there was nothing. */
+static int run_one(struct kiln__worker *w)
+{
+	struct kiln__job *j;
+	kiln_task *t;
+
+	switch (kiln__split_pop(&w->sq, &t)) {
+	case KILN__POP_TASK:
+		run_stolen(t);
+		return 1;
+	case KILN__POP_STOLEN:
+		return 1;
+	case KILN__POP_EMPTY:
+		break;
+	}
+	drain_inbox(w);
+	j = take_ready(w);
+	if (j) {
+		run_job(w, j);
+		return 1;
+	}
+	return steal_one(w);
+}
+
+/* Anything for this worker to do, anywhere?  After the sleeper's fence. */
+static int work_visible(struct kiln__worker *w)
+{
+	struct kiln_pool *pool = w->pool;
+	unsigned int i;
+
+	/* seq_cst: loads of the sleep protocol, after the fence (see top). */
+	if (atomic_load_explicit(&w->inbox, memory_order_seq_cst) ||
+	    atomic_load_explicit(&pool->stop, memory_order_seq_cst))
+		return 1;
+	for (i = 0; i < pool->nworkers; i++) {
+		struct kiln__worker *v = pool->workers[i];
+
+		if (kiln__split_public(&v->sq) || !kiln__deque_empty(&v->ready))
+			return 1;
+	}
+	return 0;
+}
+
+static void sleep_idle(struct kiln__worker *w)
+{
+	struct kiln_pool *pool = w->pool;
+	uint32_t s = KILN__SLEEPING;
+
+	/* Relaxed: ordered before the look below by the fence. */
+	atomic_store_explicit(&w->sleep, KILN__SLEEPING, memory_order_relaxed);
+	atomic_fetch_add_explicit(&pool->nsleep, 1, memory_order_relaxed);
+	/* seq_cst: the sleeper's fence of the sleep protocol (see top). */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (;;) {
+		if (work_visible(w)) {
+			/* Relaxed: if a waker got here first, it also took
+			 * us off nsleep; either way we go on looking. */
+			if (atomic_compare_exchange_strong_explicit(&w->sleep,
+			    &s, KILN__AWAKE, memory_order_relaxed,
+			    memory_order_relaxed))
+				atomic_fetch_sub_explicit(&pool->nsleep, 1,
+				    memory_order_relaxed);
+			return;
+		}
+		kiln__bump(&w->stats.sleeps);
+		kiln__futex_wait(&w->sleep, KILN__SLEEPING);
+		/* Acquire: pairs with the release CAS in kiln__kick. */
+		if (atomic_load_explicit(&w->sleep, memory_order_acquire) ==
+		    KILN__AWAKE)
+			return;
+	}
+}
+
+static void schedule(void)
+{
+	unsigned int idle = 0;
+
+	for (;;) {
+		struct kiln__worker *w = me();
+
+		if (run_one(w)) {
+			idle = 0;
+			continue;
+		}
+		/* Acquire: pairs with the store in kiln_pool_destroy, made
+		 * after every task finished. */
+		if (atomic_load_explicit(&w->pool->stop, memory_order_acquire))
+			switch_to(w, &w->native, KILN__AFTER_RECYCLE, NULL);
+		if (++idle < IDLE_SPINS) {
+			kiln__cpu_relax();
+			continue;
+		}
+		idle = 0;
+		sleep_idle(w);
+	}
+}
+
+int kiln__worker_init(struct kiln__worker *w, struct kiln_pool *pool,
+    unsigned int id)
+{
+	int ret;
+
+	ret = kiln__split_init(&w->sq, SPLIT_SLOTS);
+	if (ret < 0)
+		return ret;
+	ret = kiln__deque_init(&w->ready, 64);
+	if (ret < 0) {
+		kiln__split_fini(&w->sq);
+		return ret;
+	}
+	atomic_init(&w->inbox, NULL);
+	atomic_init(&w->sleep, KILN__AWAKE);
+	w->pool = pool;
+	w->id = id;
+	w->rng = 0x9e3779b97f4a7c15ull * (id + 1);
+	/* The first fiber now, so that failing to make it fails creation. */
+	w->current = fiber_get(w);
+	if (!w->current) {
+		kiln__deque_fini(&w->ready);
+		kiln__split_fini(&w->sq);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* After the thread has exited, or if it never started. */
+void kiln__worker_fini(struct kiln__worker *w)
+{
+	struct kiln__fiber *f, *next;
+
+	if (w->current != &w->native)
+		fiber_put(w, w->current);  /* the first fiber, never run */
+
+	for (f = w->free_fibers; f; f = next) {
+		next = f->next;
+		kiln__fiber_destroy(f);
+	}
+	kiln__deque_fini(&w->ready);
+	kiln__split_fini(&w->sq);
+}
+
+void *kiln__worker_main(void *arg)
+{
+	struct kiln__worker *w = arg;
+	struct kiln__fiber *first = w->current;
+	char name[16];
+
+	snprintf(name, sizeof(name), "kiln-w%u", w->id);
+	pthread_setname_np(pthread_self(), name);
+	kiln__self = &w->sq.fast;
+	kiln__fiber_native(&w->native);
+	w->current = &w->native;
+	switch_to(w, first, KILN__AFTER_NONE, NULL);
+	/* Back on our own stack: the pool is stopping. */
+	kiln__self = &nonworker;
+	return NULL;
+}
