@@ -115,6 +115,7 @@ void kiln__fiber_start(struct kiln__fiber *f, void (*entry)(void))
 #else
 	f->sp = kiln__ctx_make(f->lo + f->len, entry);
 #endif
+	f->timeout = 0;
 }
 
 /* First thing a fiber's entry function calls. */

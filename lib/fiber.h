@@ -7,6 +7,7 @@
 #define KILN_FIBER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef KILN_FIBER_UCONTEXT
 #include <ucontext.h>
@@ -33,6 +34,7 @@ struct kiln__fiber {
 	char *lo;                /* usable stack: [lo, lo + len) */
 	size_t len;
 	struct kiln__fiber *next; /* a worker's free list */
+	uint64_t timeout;        /* kiln_timeout for the next I/O call */
 #ifdef __SANITIZE_THREAD__
 	void *tsan;
 #endif

@@ -286,8 +286,40 @@ KILN_API KILN_MUST_CHECK int kiln_go(void (*fn)(void *), void *arg);
 /* Let other tasks and ready I/O run first.  Inside a task (else a no-op). */
 KILN_API void kiln_yield(void);
 
-/* The number of the calling worker (0..workers-1), or -1 outside a pool. */
+/* The number of the calling worker (0..workers-1), or -1 outside a pool.
+ * Any thread. */
 KILN_API int kiln_worker_id(void);
+
+/*
+ * I/O that reads like blocking C: inside a task, the call parks the task
+ * (not the worker, which goes on with other tasks) until the operation
+ * completes on the worker's io_uring, or on a helper thread when io_uring is
+ * unavailable (KILN_OPT_NO_URING, or KILN_NO_URING=1 in the environment).
+ * Outside a pool they make the plain system call.  Each returns what the
+ * system call returns, or a negative errno value; -ECANCELED once
+ * kiln_pool_destroy has begun; -ETIME when a kiln_timeout ran out.
+ * off = -1 in kiln_read and kiln_write means the file's current position.
+ */
+KILN_API ssize_t kiln_read(int fd, void *buf, size_t len, off_t off);
+KILN_API ssize_t kiln_write(int fd, const void *buf, size_t len, off_t off);
+KILN_API int kiln_openat(int dirfd, const char *path, int flags, mode_t mode);
+KILN_API int kiln_close(int fd);
+KILN_API int kiln_fsync(int fd);
+KILN_API ssize_t kiln_recv(int fd, void *buf, size_t len, int flags);
+KILN_API ssize_t kiln_send(int fd, const void *buf, size_t len, int flags);
+KILN_API int kiln_accept(int fd, struct sockaddr *addr, socklen_t *len,
+    int flags);
+KILN_API int kiln_connect(int fd, const struct sockaddr *addr, socklen_t len);
+/* Wait until fd has one of events (POLLIN, ...); returns the events seen. */
+KILN_API int kiln_poll(int fd, short events);
+/* Park the calling task for ns nanoseconds.  Returns 0. */
+KILN_API int kiln_sleep(uint64_t ns);
+/*
+ * Bound the calling task's next I/O call (only that one) to ns nanoseconds:
+ * if it has not completed by then it is cancelled and returns -ETIME.
+ * Inside a task only: -EPERM elsewhere.
+ */
+KILN_API int kiln_timeout(uint64_t ns);
 
 #ifdef __cplusplus
 }

@@ -7,10 +7,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "alloc.h"
 #include "futex.h"
+#include "io.h"
+#include "offload.h"
 #include "worker.h"
 
 #define DEFAULT_STACK (256u * 1024)
@@ -37,6 +40,8 @@ static void free_pool(struct kiln_pool *pool, unsigned int inited)
 		kiln__free(pool->workers[i]);
 	}
 	kiln__free(pool->workers);
+	if (pool->offload)
+		kiln__offload_destroy(pool->offload);
 	kiln__free(pool);
 }
 
@@ -55,6 +60,28 @@ static void stop_workers(struct kiln_pool *pool, unsigned int started)
 		pthread_join(pool->workers[i]->thread, NULL);
 }
 
+/*
+ * Wait until every worker has set up its I/O (the ring must be made on the
+ * worker's own thread), then start helper threads if any worker has none.
+ */
+static int wait_started(struct kiln_pool *pool)
+{
+	unsigned int i, n;
+
+	/* Acquire: pairs with the release increment in kiln__worker_main;
+	 * each worker's use_ring is then visible here. */
+	while ((n = atomic_load_explicit(&pool->started,
+	    memory_order_acquire)) < pool->nworkers)
+		kiln__futex_wait(&pool->started, n);
+	for (i = 0; i < pool->nworkers; i++)
+		/* Relaxed: ordered by the acquire above. */
+		if (!atomic_load_explicit(&pool->workers[i]->use_ring,
+		    memory_order_relaxed))
+			return kiln__offload_create(&pool->offload,
+			    kiln__io_offload_done);
+	return 0;
+}
+
 int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
 {
 	struct kiln_options o = { 0 };
@@ -67,11 +94,16 @@ int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
 		return -EINVAL;
 	if (opt)
 		o = *opt;
+	/* The documented way to force the I/O fallback for a whole program. */
+	if (getenv("KILN_NO_URING") && strcmp(getenv("KILN_NO_URING"), "0"))
+		o.flags |= KILN_OPT_NO_URING;
 	if (o.workers > MAX_WORKERS)
 		return -EINVAL;
 	if (o.stack_size && o.stack_size < MIN_STACK)
 		return -EINVAL;
 	if (o.flags & ~KILN_OPT_NO_URING)
+		return -EINVAL;
+	if (o.ring_entries > 32768)
 		return -EINVAL;
 	pool = kiln__alloc_aligned(sizeof(*pool), 64);
 	if (!pool)
@@ -83,7 +115,9 @@ int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
 	atomic_init(&pool->nsleep, 0);
 	atomic_init(&pool->live, 0);
 	atomic_init(&pool->stop, 0);
+	atomic_init(&pool->closing, 0);
 	atomic_init(&pool->next, 0);
+	atomic_init(&pool->started, 0);
 	pool->workers = kiln__zalloc(pool->nworkers * sizeof(pool->workers[0]));
 	if (!pool->workers) {
 		kiln__free(pool);
@@ -123,6 +157,12 @@ int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
 		free_pool(pool, pool->nworkers);
 		return ret;
 	}
+	ret = wait_started(pool);
+	if (ret < 0) {
+		stop_workers(pool, pool->nworkers);
+		free_pool(pool, pool->nworkers);
+		return ret;
+	}
 	*out = pool;
 	return 0;
 }
@@ -133,6 +173,18 @@ void kiln_pool_destroy(kiln_pool *pool)
 
 	if (!pool)
 		return;
+	/*
+	 * Cancel what waits for I/O, so that tasks blocked on sockets that
+	 * never answer get -ECANCELED and can finish.  Release: pairs with
+	 * the acquire loads of closing in run_one and io.c.
+	 */
+	atomic_store_explicit(&pool->closing, 1, memory_order_release);
+	/* seq_cst: the publisher's fence of the sleep protocol (worker.c). */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (unsigned int i = 0; i < pool->nworkers; i++)
+		kiln__kick(pool->workers[i]);
+	if (pool->offload)
+		kiln__offload_cancel(pool->offload);
 	/* Acquire: pairs with the release decrement when a kiln_go task
 	 * ends, so that its effects are complete before we free anything. */
 	while ((n = atomic_load_explicit(&pool->live, memory_order_acquire)))
@@ -211,7 +263,19 @@ void kiln_pool_stats(kiln_pool *pool, struct kiln_stats *out)
 		    memory_order_relaxed);
 		s.sleeps += atomic_load_explicit(&c->sleeps,
 		    memory_order_relaxed);
+		s.io_submitted += atomic_load_explicit(&c->io_submitted,
+		    memory_order_relaxed);
+		s.io_completed += atomic_load_explicit(&c->io_completed,
+		    memory_order_relaxed);
+		if (atomic_load_explicit(&w->use_ring, memory_order_relaxed))
+			s.io_batches += atomic_load_explicit(&w->ring.batches,
+			    memory_order_relaxed);
+		else
+			s.io_fallback++;
 	}
+	/* Each counter is exact, but read at slightly different times. */
+	s.io_waiting = s.io_submitted > s.io_completed ?
+	    s.io_submitted - s.io_completed : 0;
 	s.workers = pool->nworkers;
 	*out = s;
 }

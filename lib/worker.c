@@ -47,6 +47,8 @@
 
 #include "alloc.h"
 #include "futex.h"
+#include "io.h"
+#include "offload.h"
 #include "worker.h"
 
 /* How long an idle worker looks for work before it sleeps. */
@@ -193,8 +195,18 @@ static void after_switch(void)
 			break;
 		resume(w, f);
 	case KILN__AFTER_READY:
+		/* Take what completed first, so that it runs before f. */
+		kiln__io_poll(w);
 		kiln__enqueue(w, &f->job);
 		break;
+	case KILN__AFTER_OFFLOAD:
+		/* f is switched out: a helper may now finish and wake it. */
+		if (kiln__offload_submit(w->pool->offload, w->after.ptr) == 0)
+			break;
+		/* The helpers' queue is full: make the call here. */
+		((struct kiln__io *)w->after.ptr)->res =
+		    (int)kiln__io_syscall(w->after.ptr, -1);
+		resume(w, f);
 	}
 }
 
@@ -215,8 +227,8 @@ int kiln__park(enum kiln__after kind, void *ptr)
 	return 0;
 }
 
-/* Make a job runnable on worker w (the caller's own worker). */
-void kiln__enqueue(struct kiln__worker *w, struct kiln__job *j)
+/* Make a job runnable on worker w (the caller's own worker), quietly. */
+void kiln__ready_push(struct kiln__worker *w, struct kiln__job *j)
 {
 	if (kiln__deque_push(&w->ready, j) != 0) {
 		/* Out of memory: keep it private rather than lose it. */
@@ -226,8 +238,13 @@ void kiln__enqueue(struct kiln__worker *w, struct kiln__job *j)
 		else
 			w->overflow = j;
 		w->overflow_tail = j;
-		return;
 	}
+}
+
+/* The same, and wake a sleeping worker to take it, if one sleeps. */
+void kiln__enqueue(struct kiln__worker *w, struct kiln__job *j)
+{
+	kiln__ready_push(w, j);
 	kiln__wake_one(w->pool);
 }
 
@@ -294,7 +311,11 @@ void kiln__kick(struct kiln__worker *w)
 		return;
 	/* Relaxed: only a count; the fence protocol orders what matters. */
 	atomic_fetch_sub_explicit(&w->pool->nsleep, 1, memory_order_relaxed);
-	kiln__futex_wake(&w->sleep, 1);
+	/* Acquire: pairs with the release store at the worker's start-up. */
+	if (atomic_load_explicit(&w->use_ring, memory_order_acquire))
+		kiln__ring_wake(&w->ring);
+	else
+		kiln__futex_wake(&w->sleep, 1);
 }
 
 /* Any thread, after publishing work: wake one sleeping worker, if any. */
@@ -475,8 +496,16 @@ static int run_one(struct kiln__worker *w)
 	struct kiln__job *j;
 	kiln_task *t;
 
+	/* Acquire: pairs with the release store in kiln_pool_destroy. */
+	if (!w->cancelled && atomic_load_explicit(&w->pool->closing,
+	    memory_order_acquire)) {
+		w->cancelled = 1;
+		kiln__io_cancel(w);
+	}
+	kiln__io_poll(w);
 	switch (kiln__split_pop(&w->sq, &t)) {
 	case KILN__POP_TASK:
+		kiln__io_flush(w, 0);
 		run_stolen(t);
 		return 1;
 	case KILN__POP_STOLEN:
@@ -487,9 +516,12 @@ static int run_one(struct kiln__worker *w)
 	drain_inbox(w);
 	j = take_ready(w);
 	if (j) {
+		kiln__io_flush(w, !kiln__deque_empty(&w->ready));
 		run_job(w, j);
 		return 1;
 	}
+	/* Nothing of our own: what is queued goes to the kernel now. */
+	kiln__io_flush(w, 0);
 	return steal_one(w);
 }
 
@@ -522,24 +554,22 @@ static void sleep_idle(struct kiln__worker *w)
 	atomic_fetch_add_explicit(&pool->nsleep, 1, memory_order_relaxed);
 	/* seq_cst: the sleeper's fence of the sleep protocol (see top). */
 	atomic_thread_fence(memory_order_seq_cst);
-	for (;;) {
-		if (work_visible(w)) {
-			/* Relaxed: if a waker got here first, it also took
-			 * us off nsleep; either way we go on looking. */
-			if (atomic_compare_exchange_strong_explicit(&w->sleep,
-			    &s, KILN__AWAKE, memory_order_relaxed,
-			    memory_order_relaxed))
-				atomic_fetch_sub_explicit(&pool->nsleep, 1,
-				    memory_order_relaxed);
-			return;
-		}
+	while (!work_visible(w)) {
 		kiln__bump(&w->stats.sleeps);
-		kiln__futex_wait(&w->sleep, KILN__SLEEPING);
+		/* A futex wait, or a wait in the ring (see io.c), which
+		 * also ends when our own I/O completes. */
+		kiln__io_idle(w);
+		kiln__io_poll(w);
 		/* Acquire: pairs with the release CAS in kiln__kick. */
 		if (atomic_load_explicit(&w->sleep, memory_order_acquire) ==
 		    KILN__AWAKE)
 			return;
 	}
+	/* Relaxed: if a waker got here first, it also took us off nsleep;
+	 * either way we go on looking. */
+	if (atomic_compare_exchange_strong_explicit(&w->sleep, &s, KILN__AWAKE,
+	    memory_order_relaxed, memory_order_relaxed))
+		atomic_fetch_sub_explicit(&pool->nsleep, 1, memory_order_relaxed);
 }
 
 static void schedule(void)
@@ -555,7 +585,8 @@ static void schedule(void)
 		}
 		/* Acquire: pairs with the store in kiln_pool_destroy, made
 		 * after every task finished. */
-		if (atomic_load_explicit(&w->pool->stop, memory_order_acquire))
+		if (atomic_load_explicit(&w->pool->stop,
+		    memory_order_acquire) && !kiln__io_busy(w))
 			switch_to(w, &w->native, KILN__AFTER_RECYCLE, NULL);
 		if (++idle < IDLE_SPINS) {
 			kiln__cpu_relax();
@@ -581,6 +612,8 @@ int kiln__worker_init(struct kiln__worker *w, struct kiln_pool *pool,
 	}
 	atomic_init(&w->inbox, NULL);
 	atomic_init(&w->sleep, KILN__AWAKE);
+	atomic_init(&w->use_ring, 0);
+	atomic_init(&w->io_inflight, 0);
 	w->pool = pool;
 	w->id = id;
 	w->rng = 0x9e3779b97f4a7c15ull * (id + 1);
@@ -620,9 +653,16 @@ void *kiln__worker_main(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	kiln__self = &w->sq.fast;
 	kiln__fiber_native(&w->native);
+	/* Release: pairs with the acquire load in kiln__kick. */
+	atomic_store_explicit(&w->use_ring, kiln__io_start(w),
+	    memory_order_release);
+	/* Release: kiln_pool_create waits for every worker's start-up. */
+	atomic_fetch_add_explicit(&w->pool->started, 1, memory_order_release);
+	kiln__futex_wake(&w->pool->started, 1);
 	w->current = &w->native;
 	switch_to(w, first, KILN__AFTER_NONE, NULL);
 	/* Back on our own stack: the pool is stopping. */
+	kiln__io_stop(w);
 	kiln__self = &nonworker;
 	return NULL;
 }

@@ -12,7 +12,9 @@
 #include "deque.h"
 #include "fiber.h"
 #include "kiln.h"
+#include "ring.h"
 #include "split.h"
+#include "timer.h"
 
 /* kiln_task.kiln__state: 0 while pending, this once run, else a waiter. */
 #define KILN__DONE ((uintptr_t)1)
@@ -34,6 +36,8 @@ struct kiln__counters {
 	_Atomic uint64_t fibers;
 	_Atomic uint64_t detached;
 	_Atomic uint64_t sleeps;
+	_Atomic uint64_t io_submitted;
+	_Atomic uint64_t io_completed;
 };
 
 /* What the fiber switched to must do first, for the one switched from. */
@@ -42,6 +46,7 @@ enum kiln__after {
 	KILN__AFTER_RECYCLE,   /* fiber: back to the free list */
 	KILN__AFTER_WAIT_TASK, /* fiber waits for task ptr: publish it */
 	KILN__AFTER_READY,     /* fiber is ready again (kiln_yield) */
+	KILN__AFTER_OFFLOAD,   /* fiber waits for I/O ptr: to the helpers */
 };
 
 struct kiln__worker {
@@ -69,6 +74,12 @@ struct kiln__worker {
 	} after;
 	pthread_t thread;
 	struct kiln__counters stats;
+	/* I/O: the ring, if the kernel gave us one, else timers + helpers. */
+	_Atomic int use_ring;            /* set once at start; kickers read */
+	int cancelled;                   /* kiln__io_cancel done */
+	_Atomic uint32_t io_inflight;    /* owner writes; stats read */
+	struct kiln__ring ring;
+	struct kiln__timers timers;
 };
 
 enum { KILN__AWAKE, KILN__SLEEPING };
@@ -82,7 +93,10 @@ struct kiln_pool {
 	_Alignas(64) _Atomic uint32_t nsleep; /* workers asleep or going to */
 	_Alignas(64) _Atomic uint32_t live;   /* kiln_go tasks not finished */
 	_Atomic uint32_t stop;
+	_Atomic uint32_t closing;             /* destroy began: cancel I/O */
 	_Atomic uint32_t next;                /* round robin for kiln_run */
+	_Atomic uint32_t started;             /* workers through start-up */
+	struct kiln__offload *offload;        /* helper threads, if needed */
 };
 
 struct kiln__worker *kiln__worker_self(void);
@@ -94,6 +108,7 @@ void kiln__wake_one(struct kiln_pool *pool);
 void kiln__kick(struct kiln__worker *w);
 void kiln__inbox_push(struct kiln__worker *w, struct kiln__job *j);
 void kiln__enqueue(struct kiln__worker *w, struct kiln__job *j);
+void kiln__ready_push(struct kiln__worker *w, struct kiln__job *j);
 void kiln__run_task(kiln_task *t);
 void kiln__wait_task(kiln_task *t);
 int kiln__park(enum kiln__after kind, void *ptr);

@@ -1,0 +1,23 @@
+/*
+ * A binary min-heap of sleeping operations by deadline, one per worker,
+ * used only by its owner: kiln_sleep when the worker has no io_uring.
+ */
+#ifndef KILN_TIMER_H
+#define KILN_TIMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io.h"
+
+struct kiln__timers {
+	struct kiln__io **heap;
+	size_t n, cap;
+};
+
+int kiln__timers_add(struct kiln__timers *t, struct kiln__io *io);
+struct kiln__io *kiln__timers_expired(struct kiln__timers *t, uint64_t now);
+uint64_t kiln__timers_next(const struct kiln__timers *t);
+void kiln__timers_fini(struct kiln__timers *t);
+
+#endif /* KILN_TIMER_H */
