@@ -81,6 +81,7 @@ typedef struct kiln_task {
 	void (*kiln__fn)(void *);
 	void *kiln__arg;
 	uintptr_t kiln__state;  /* 0 pending, 1 done, else a waiting fiber */
+	struct kiln_task **kiln__slot; /* its deque slot; NULL once taken */
 } kiln_task;
 
 /*
@@ -138,6 +139,7 @@ KILN_INLINE void kiln_spawn(kiln_task *t, void (*fn)(void *), void *arg)
 	t->kiln__arg = arg;
 	/* Relaxed: published to thieves by the release that shares the slot. */
 	__atomic_store_n(&t->kiln__state, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->kiln__slot, tail, __ATOMIC_RELAXED);
 	if (KILN_UNLIKELY(tail == w->end)) {
 		kiln__spawn_slow(t);
 		return;
@@ -158,15 +160,24 @@ KILN_INLINE void kiln_spawn(kiln_task *t, void (*fn)(void *), void *arg)
 /*
  * Private: if t is the newest task of this worker and no thief can see it,
  * take it back and return 1; the caller then runs it.  Otherwise 0.
+ *
+ * t's slot is read from the frame, not from the deque: whoever else takes
+ * a task (a thief, or a worker running tasks left by a parked fiber) sets
+ * kiln__slot to NULL before the slot can be reused, so a slot that is this
+ * worker's top and private holds t.  (Relaxed: a thief's NULL is ordered
+ * before the slot's reuse by the release/acquire on the slot in split.c;
+ * a stale pointer only fails the comparison.)  Taking the new tail from the
+ * frame also keeps the store to tail independent of the previous load of
+ * tail, so spawns and syncs do not form one long chain through memory.
  */
 KILN_INLINE int kiln__sync_pop(kiln_task *t)
 {
 	struct kiln__wfast *w = kiln__current();
-	kiln_task **top = w->tail - 1;
+	kiln_task **slot = __atomic_load_n(&t->kiln__slot, __ATOMIC_RELAXED);
 
-	if (KILN_LIKELY(top >= w->split &&
-			__atomic_load_n(top, __ATOMIC_RELAXED) == t)) {
-		w->tail = top;
+	if (KILN_LIKELY((uintptr_t)slot + sizeof(slot) == (uintptr_t)w->tail &&
+			(uintptr_t)slot >= (uintptr_t)w->split)) {
+		w->tail = slot;
 		return 1;
 	}
 	return 0;

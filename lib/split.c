@@ -38,10 +38,15 @@
  * reads the slot after the CAS.
  *
  * Reading after the CAS has its own hazard: the owner, having seen the slot
- * stolen, might reuse it before the thief read it.  So the thief reads the
- * slot with an exchange that leaves NULL, and the owner waits for that NULL
- * before reusing a stolen slot (the wait is a few instructions long unless
- * the thief was preempted between its CAS and the exchange).
+ * stolen, might reuse it before the thief read it.  So the thief, once it
+ * has read the slot, stores NULL in it (release), and the owner waits for
+ * that NULL (acquire) before reusing a stolen slot; the wait is a few
+ * instructions long unless the thief was preempted in between.
+ *
+ * Every task taken other than by the owner's inline kiln_sync has its
+ * kiln__slot set to NULL before its slot can be reused (by the thief before
+ * its NULL store, by kiln__split_pop before it returns), because the inline
+ * sync trusts kiln__slot instead of reading the deque (see kiln.h).
  */
 #include "config.h"
 
@@ -126,16 +131,29 @@ int kiln__split_share(struct kiln__split *q)
 	return 1;
 }
 
+/*
+ * The task is leaving its slot other than through the inline sync: its
+ * kiln__slot must not claim the slot any more (see the top).  Relaxed: the
+ * parent may read it concurrently on another worker, where any value fails
+ * the comparison with that worker's tail; on this worker, program order (or
+ * the release/acquire pair on the slot, for thieves) orders it first.
+ */
+static inline void untie(kiln_task *t)
+{
+	__atomic_store_n(&t->kiln__slot, NULL, __ATOMIC_RELAXED);
+}
+
 /* Owner: wait until the thief of slot i has read it (see the top). */
 static void wait_slot_read(struct kiln__split *q, size_t i)
 {
 	unsigned int n = 0;
 
 	/*
-	 * Relaxed: the thief's exchange and our later store to the slot are
-	 * ordered by coherence of this one location; no other data moves.
+	 * Acquire: pairs with the thief's release store of NULL; after it the
+	 * thief is done with the slot, and its NULL in the task's kiln__slot
+	 * is visible to this thread, which may now reuse the slot.
 	 */
-	while (atomic_load_explicit(&q->base[i], memory_order_relaxed)) {
+	while (atomic_load_explicit(&q->base[i], memory_order_acquire)) {
 		if (++n % 64 == 0)
 			sched_yield();
 	}
@@ -158,6 +176,7 @@ enum kiln__pop kiln__split_pop(struct kiln__split *q, kiln_task **out)
 		q->fast.tail = top;
 		/* Relaxed: a private slot, written by this thread. */
 		*out = atomic_load_explicit(&q->base[i], memory_order_relaxed);
+		untie(*out);
 		return KILN__POP_TASK;
 	}
 	/*
@@ -184,6 +203,7 @@ enum kiln__pop kiln__split_pop(struct kiln__split *q, kiln_task **out)
 			q->fast.tail = top;
 			*out = atomic_load_explicit(&q->base[i],
 			    memory_order_relaxed);
+			untie(*out);
 			return KILN__POP_TASK;
 		}
 	}
@@ -234,6 +254,7 @@ kiln_task *kiln__split_steal(struct kiln__split *q, int *busy)
 	/* Relaxed: only a guess at the value the CAS below checks. */
 	uint64_t v = atomic_load_explicit(&q->ts, memory_order_relaxed);
 	uint32_t h = HEAD(v), s = SPLIT(v);
+	kiln_task *t;
 
 	*busy = 0;
 	if (h >= s) {
@@ -255,11 +276,14 @@ kiln_task *kiln__split_steal(struct kiln__split *q, int *busy)
 		return NULL;
 	}
 	/*
-	 * Relaxed: the slot's content was made visible by the acquire above;
-	 * the NULL we leave is what wait_slot_read waits for (same location,
-	 * so coherence orders it before the owner's reuse of the slot).
+	 * Relaxed: the slot's content was made visible by the acquire above,
+	 * and the owner writes the slot again only after our NULL below.
 	 */
-	return atomic_exchange_explicit(&q->base[h], NULL, memory_order_relaxed);
+	t = atomic_load_explicit(&q->base[h], memory_order_relaxed);
+	untie(t);
+	/* Release: pairs with the acquire load in wait_slot_read. */
+	atomic_store_explicit(&q->base[h], NULL, memory_order_release);
+	return t;
 }
 
 /* Any thread: is anything public?  For idle workers deciding to sleep. */

@@ -22,6 +22,8 @@
 /* The deque is full, or we are not on a worker: run the task now. */
 void kiln__spawn_slow(kiln_task *t)
 {
+	/* Relaxed: read back by this same task's sync. */
+	__atomic_store_n(&t->kiln__slot, NULL, __ATOMIC_RELAXED);
 	t->kiln__fn(t->kiln__arg);
 	/* Release: pairs with the acquire load in kiln__wait_task, in case
 	 * the sync happens after this fiber moved to another thread. */

@@ -503,6 +503,8 @@ static int run_one(struct kiln__worker *w)
 		kiln__io_cancel(w);
 	}
 	kiln__io_poll(w);
+	/* A kiln_timeout that the last task here left unused is not ours. */
+	w->current->timeout = 0;
 	switch (kiln__split_pop(&w->sq, &t)) {
 	case KILN__POP_TASK:
 		kiln__io_flush(w, 0);
