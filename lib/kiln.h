@@ -49,7 +49,7 @@ typedef struct kiln_pool kiln_pool;
 #define KILN_OPT_NO_URING 0x1u /* I/O through blocking helper threads */
 
 struct kiln_options {          /* zero it; 0 in a field means "the default" */
-	unsigned int workers;  /* 0: one per CPU this process may run on */
+	unsigned int workers;  /* 0: one per CPU the caller may run on */
 	size_t stack_size;     /* fiber stack bytes; 0: 256 KiB */
 	unsigned int ring_entries; /* io_uring entries per worker; 0: 256 */
 	unsigned int flags;    /* KILN_OPT_* */
@@ -268,7 +268,8 @@ KILN_API void kiln_pool_destroy(kiln_pool *pool);
 
 /*
  * Run fn(arg) as a task on pool and wait until it returns.  Any thread; from
- * a task of the same pool it calls fn(arg) directly.
+ * a task of the same pool it calls fn(arg) directly (from a task of another
+ * pool it blocks that pool's worker thread until fn returns).
  */
 KILN_API KILN_MUST_CHECK int kiln_run(kiln_pool *pool, void (*fn)(void *),
     void *arg);
@@ -276,7 +277,10 @@ KILN_API KILN_MUST_CHECK int kiln_run(kiln_pool *pool, void (*fn)(void *),
 /* Any thread.  Fills *out with counters summed over the workers. */
 KILN_API void kiln_pool_stats(kiln_pool *pool, struct kiln_stats *out);
 
-/* Run a(aa) and b(ba) in parallel, return when both are done.  Inside a task. */
+/*
+ * Run a(aa) and b(ba) in parallel, return when both are done.
+ * Inside a task only (outside a pool: both run here, in no fixed order).
+ */
 KILN_API void kiln_join(void (*a)(void *), void *aa, void (*b)(void *),
     void *ba);
 
