@@ -127,10 +127,16 @@ Test(deque, init_rounds_capacity_up)
 #define N 200000u
 #define THIEVES 3
 
-static _Atomic unsigned int taken[N];
+static atomic_uint taken[N];
 static atomic_uint nr_taken;
 static atomic_int pushing_done;
 static atomic_uint dupes;
+
+/* Atomic reads by a function, so that assertion messages stay legible. */
+static unsigned int ld(atomic_uint *p)
+{
+	return atomic_load(p);
+}
 
 static void consume(void *x)
 {
@@ -183,11 +189,11 @@ Test(deque, concurrent_consumers_take_each_once)
 	for (k = 0; k < THIEVES; k++)
 		pthread_join(th[k], NULL);
 
-	cr_expect(eq(u32, atomic_load(&dupes), 0));
-	cr_expect(eq(u32, atomic_load(&nr_taken), N));
+	cr_expect(eq(u32, ld(&dupes), 0));
+	cr_expect(eq(u32, ld(&nr_taken), N));
 	for (i = 0; i < N; i++)
-		cr_assert(eq(u32, atomic_load(&taken[i]), 1),
+		cr_assert(eq(u32, ld(&taken[i]), 1),
 		    "entry %ju taken %u times", (uintmax_t)i,
-		    atomic_load(&taken[i]));
+		    ld(&taken[i]));
 	cr_expect(eq(int, kiln__deque_empty(&dq), 1));
 }

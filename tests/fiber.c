@@ -23,6 +23,12 @@
 
 TestSuite(fiber, .timeout = 60);
 
+/* Atomic reads by a function, so that assertion messages stay legible. */
+static int ld(atomic_int *p)
+{
+	return atomic_load(p);
+}
+
 static kiln_pool *make_pool(unsigned int workers, size_t stack)
 {
 	struct kiln_options o = { .workers = workers, .stack_size = stack };
@@ -278,8 +284,8 @@ Test(fiber, fp_rounding_mode_is_per_fiber)
 	kiln_pool_destroy(p);
 	cr_expect(eq(int, f.mode_after_yield, FE_UPWARD),
 	    "a task lost its rounding mode across kiln_yield");
-	cr_assert(eq(int, atomic_load(&f.other_ran), 1));
-	cr_expect(eq(int, atomic_load(&f.other_mode), FE_TONEAREST),
+	cr_assert(eq(int, ld(&f.other_ran), 1));
+	cr_expect(eq(int, ld(&f.other_mode), FE_TONEAREST),
 	    "another task inherited the parked task's rounding mode");
 }
 

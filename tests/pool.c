@@ -10,7 +10,9 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -19,6 +21,12 @@
 #include <kiln.h>
 
 TestSuite(pool, .timeout = 60);
+
+/* Atomic reads by a function, so that assertion messages stay legible. */
+static int ld(atomic_int *p)
+{
+	return atomic_load(p);
+}
 
 static unsigned int cpus_allowed(void)
 {
@@ -58,6 +66,19 @@ static void work_root(void *p)
 	kiln_parallel_for(0, 1000, 1, work_body, p);
 }
 
+static void check_pool(kiln_pool *p, unsigned int workers);
+
+/* After failed creations, a pool still works. */
+static void check_pool_after_oom(void)
+{
+	struct kiln_options o = { .workers = 4 };
+	kiln_pool *p = NULL;
+
+	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
+	check_pool(p, 4);
+	kiln_pool_destroy(p);
+}
+
 static void check_pool(kiln_pool *p, unsigned int workers)
 {
 	struct kiln_stats s;
@@ -66,8 +87,8 @@ static void check_pool(kiln_pool *p, unsigned int workers)
 	memset(&w, 0, sizeof(w));
 	w.workers = (int)workers;
 	cr_assert(eq(int, kiln_run(p, work_root, &w), 0));
-	cr_expect(eq(int, atomic_load(&w.sum), 1000));
-	cr_expect(eq(int, atomic_load(&w.bad_id), 0));
+	cr_expect(eq(int, ld(&w.sum), 1000));
+	cr_expect(eq(int, ld(&w.bad_id), 0));
 	kiln_pool_stats(p, &s);
 	cr_expect(eq(u32, s.workers, workers));
 	cr_expect(ge(u64, s.fibers, workers), "each worker starts on a fiber");
@@ -253,6 +274,78 @@ Test(pool, create_destroy_repeatedly)
 	}
 }
 
+/*
+ * Creation that runs out of memory part of the way (address space capped
+ * with RLIMIT_AS at various points) fails with -ENOMEM or -EAGAIN, leaves
+ * *pool alone and cleans up the workers it had made (some already running
+ * when a later pthread_create fails).  Not under AddressSanitizer, whose
+ * shadow memory needs the address space.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define UNDER_ASAN 1
+#else
+#define UNDER_ASAN 0
+#endif
+
+static long vm_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long pages = 0;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &pages) != 1)
+		pages = -1;
+	fclose(f);
+	return pages < 0 ? -1 : pages * sysconf(_SC_PAGESIZE);
+}
+
+Test(pool, create_fails_cleanly_without_memory, .disabled = UNDER_ASAN)
+{
+	static const long extra_mib[] = { 1, 4, 16, 32, 64, 96, 128, 192, 256 };
+	int ret[sizeof(extra_mib) / sizeof(extra_mib[0])];
+	int unchanged[sizeof(extra_mib) / sizeof(extra_mib[0])];
+	struct rlimit saved, lim;
+	long vm = vm_bytes();
+	size_t i;
+	int failures = 0;
+
+	cr_assert(gt(long, vm, 0));
+	cr_assert(eq(int, getrlimit(RLIMIT_AS, &saved), 0));
+	for (i = 0; i < sizeof(extra_mib) / sizeof(extra_mib[0]); i++) {
+		struct kiln_options o = { .workers = 16 };
+		kiln_pool *sentinel = (kiln_pool *)&sentinel, *p = sentinel;
+
+		lim = saved;
+		lim.rlim_cur = (rlim_t)(vm_bytes() + (extra_mib[i] << 20));
+		if (setrlimit(RLIMIT_AS, &lim) != 0) {
+			ret[i] = 1;
+			break;
+		}
+		ret[i] = kiln_pool_create(&p, &o);
+		unchanged[i] = p == sentinel;
+		setrlimit(RLIMIT_AS, &saved);
+		if (ret[i] == 0)
+			kiln_pool_destroy(p);
+	}
+	cr_assert(eq(int, setrlimit(RLIMIT_AS, &saved), 0));
+	for (i = 0; i < sizeof(extra_mib) / sizeof(extra_mib[0]); i++) {
+		cr_assert(le(int, ret[i], 0), "setrlimit failed");
+		cr_log_info("+%ld MiB: %d", extra_mib[i], ret[i]);
+		if (ret[i] == 0)
+			continue;
+		failures++;
+		cr_expect(ret[i] == -ENOMEM || ret[i] == -EAGAIN,
+		    "+%ld MiB: kiln_pool_create returned %d", extra_mib[i],
+		    ret[i]);
+		cr_expect(unchanged[i], "+%ld MiB: failed, but *pool changed",
+		    extra_mib[i]);
+	}
+	/* 16 workers cannot fit in 1 MiB more: the error path did run. */
+	cr_expect(gt(int, failures, 0));
+	check_pool_after_oom();
+}
+
 /* Two pools at once; a task of one may kiln_run on the other. */
 struct two {
 	kiln_pool *other;
@@ -294,8 +387,8 @@ Test(pool, two_pools)
 	cr_expect(eq(int, t.ret, 0));
 	cr_expect(ge(int, t.inner_id, 0));
 	cr_expect(lt(int, t.inner_id, 3));
-	cr_expect(eq(int, atomic_load(&t.w.sum), 1000));
-	cr_expect(eq(int, atomic_load(&t.w.bad_id), 0));
+	cr_expect(eq(int, ld(&t.w.sum), 1000));
+	cr_expect(eq(int, ld(&t.w.bad_id), 0));
 	kiln_pool_destroy(a);
 	kiln_pool_destroy(b);
 }

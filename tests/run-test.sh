@@ -36,16 +36,24 @@ trap 'exit 99' HUP INT TERM
 rc=$(cat "$out.rc" 2>/dev/null)
 [ -n "$rc" ] || rc=99
 
-name=${1##*/}
-synth=$(sed -n 's/\x1b\[[0-9;]*m//g; /Synthesis: Tested:/p' "$out" | tail -n 1)
-if [ -n "$synth" ] && { : >&9; } 2>/dev/null; then
-	printf '%s: %s\n' "$name" "${synth#*Synthesis: }" >&9
+# Is fd 9 open?  In a subshell: a failed redirection of a special built-in
+# would end this shell.
+fd9=no
+if (exec >&9) 2>/dev/null; then
+	fd9=yes
+fi
+
+name=${1#./}
+synth=$(sed -n 's/\x1b\[[0-9;]*m//g; s/ *$//; s/.*\(Synthesis: Tested:\)/\1/p' \
+    "$out" | tail -n 1)
+if [ -n "$synth" ] && [ $fd9 = yes ]; then
+	printf '%s: %s\n' "$name" "$synth" >&9
 fi
 
 if grep -a -q -E 'ERROR: AddressSanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR: LeakSanitizer' "$out"; then
 	echo "run-test.sh: $name: sanitizer report in the output above (exit status was $rc)"
 	[ "$rc" -eq 99 ] || rc=1
-	if { : >&9; } 2>/dev/null; then
+	if [ $fd9 = yes ]; then
 		echo "$name: FAILED on a sanitizer report (see its .log)" >&9
 	fi
 fi

@@ -494,6 +494,6 @@ Test(split, api_spawns_counts_every_spawn)
 		kiln_sync(&t[i]);
 	kiln__self = saved_self;
 	cr_expect(eq(u64, small->sq.fast.spawns, 6),
-	    "spawns counts only the spawns that found room in the deque");
+	    "the 2 spawns that ran at once (deque full) were not counted");
 	free_worker(small);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -24,6 +25,12 @@
 #include <kiln.h>
 
 static kiln_pool *pool;
+
+/* Atomic reads by a function, so that assertion messages stay legible. */
+static int ld(atomic_int *p)
+{
+	return atomic_load(p);
+}
 
 static kiln_pool *make_pool(unsigned int workers)
 {
@@ -126,8 +133,8 @@ static void child_run(void *p)
 
 static void check_child(struct child *c, const char *what)
 {
-	cr_expect(eq(int, atomic_load(&c->runs), 1), "%s: child ran %d times",
-	    what, atomic_load(&c->runs));
+	cr_expect(eq(int, ld(&c->runs), 1), "%s: child ran %d times",
+	    what, ld(&c->runs));
 	cr_expect(eq(u64, c->r, fib_ref(c->n)), "%s: child fib(%u)", what,
 	    c->n);
 }
@@ -281,9 +288,9 @@ static void many_children(int how)
 	m->how = how;
 	run_on(pool, many_root, m);
 	for (i = 0; i < MANY; i++)
-		cr_assert(eq(int, atomic_load(&m->runs[i]), 1),
+		cr_assert(eq(int, ld(&m->runs[i]), 1),
 		    "sync order %d: child %u ran %d times", how, i,
-		    atomic_load(&m->runs[i]));
+		    ld(&m->runs[i]));
 	cr_expect(eq(u64, atomic_load(&m->sum),
 	    (uint64_t)MANY * (MANY - 1) / 2));
 	free(m);
@@ -442,19 +449,19 @@ static void check_pfor(kiln_pool *p, size_t begin, size_t end, size_t grain)
 		run_on(p, pfor_root, &f);
 	else
 		pfor_root(&f);
-	cr_expect(eq(int, atomic_load(&f.bad_piece), 0),
+	cr_expect(eq(int, ld(&f.bad_piece), 0),
 	    "[%zu, %zu) grain %zu: a piece was empty, outside or too long",
 	    begin, end, grain);
 	if (n == 0)
-		cr_expect(eq(int, atomic_load(&f.calls), 0),
+		cr_expect(eq(int, ld(&f.calls), 0),
 		    "empty range [%zu, %zu): body called", begin, end);
 	for (i = 0; i < n + 2 * PFOR_PAD; i++) {
 		int want = i >= PFOR_PAD && i < n + PFOR_PAD;
 
-		cr_assert(eq(int, atomic_load(&f.hits[i]), want),
+		cr_assert(eq(int, ld(&f.hits[i]), want),
 		    "[%zu, %zu) grain %zu: index %zd covered %d times",
 		    begin, end, grain, (ssize_t)i - PFOR_PAD + (ssize_t)begin,
-		    atomic_load(&f.hits[i]));
+		    ld(&f.hits[i]));
 	}
 	free(f.hits);
 }
@@ -579,11 +586,11 @@ Test(task, go_and_destroy_waits)
 	run_on(pool, go_root, &g);
 	kiln_pool_destroy(pool);
 	pool = NULL;
-	cr_expect(eq(int, atomic_load(&g.go_failed), 0));
-	cr_expect(eq(int, atomic_load(&g.started), 2 * NGO));
-	cr_expect(eq(int, atomic_load(&g.finished), 2 * NGO),
+	cr_expect(eq(int, ld(&g.go_failed), 0));
+	cr_expect(eq(int, ld(&g.started), 2 * NGO));
+	cr_expect(eq(int, ld(&g.finished), 2 * NGO),
 	    "kiln_pool_destroy returned before its detached tasks ended");
-	cr_expect(eq(int, atomic_load(&g.bad), 0));
+	cr_expect(eq(int, ld(&g.bad), 0));
 }
 
 Test(task, go_counted_in_stats)
@@ -604,8 +611,8 @@ Test(task, go_counted_in_stats)
 		usleep(1000);
 	}
 	cr_expect(eq(u64, s.detached, 2 * NGO));
-	cr_expect(eq(int, atomic_load(&g.finished), 2 * NGO));
-	cr_expect(eq(int, atomic_load(&g.bad), 0));
+	cr_expect(eq(int, ld(&g.finished), 2 * NGO));
+	cr_expect(eq(int, ld(&g.bad), 0));
 }
 
 static void go_errors_root(void *p)
@@ -678,10 +685,10 @@ Test(task, yield_lets_others_run)
 	struct kiln_stats s;
 
 	run_on(one, pingpong_root, &pp);
-	cr_expect(eq(int, atomic_load(&pp.done), 2));
+	cr_expect(eq(int, ld(&pp.done), 2));
 	kiln_pool_stats(one, &s);
 	/* Every kiln_yield on a worker parks the fiber once. */
-	cr_expect(ge(u64, s.suspends, (uint64_t)atomic_load(&pp.yields)));
+	cr_expect(ge(u64, s.suspends, (uint64_t)ld(&pp.yields)));
 	cr_expect(eq(u64, s.steals, 0));
 	kiln_pool_destroy(one);
 }
@@ -808,6 +815,88 @@ Test(task, run_inside_task_is_inline)
 	    "inner kiln_run ran on another thread");
 }
 
+/*
+ * kiln_run while one worker is busy in a task that stays away from the
+ * scheduler (a long serial loop, a blocking system call) and the other is
+ * free (it runs a detached task that only yields, so it keeps coming back
+ * to its scheduling loop, awake): the new task must not wait for the busy
+ * worker.  The busy task waits, without yielding, for the new task to run;
+ * after a few seconds it gives up, so that the failure is reported rather
+ * than hanging.  The bound is no performance target: a working pool runs
+ * the new task within microseconds.
+ */
+struct busy {
+	atomic_int started, flag, gave_up, go_failed;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void busy_yielder(void *p)
+{
+	struct busy *b = p;
+
+	while (!atomic_load(&b->flag) && !atomic_load(&b->gave_up))
+		kiln_yield();
+}
+
+static void busy_wait(void *p)
+{
+	struct busy *b = p;
+	double t0 = now();
+
+	if (kiln_go(busy_yielder, b) != 0)
+		atomic_store(&b->go_failed, 1);
+	atomic_store(&b->started, 1);
+	while (!atomic_load(&b->flag)) {
+		if (now() - t0 > 3.0) {
+			atomic_store(&b->gave_up, 1);
+			break;
+		}
+	}
+}
+
+static void busy_set_flag(void *p)
+{
+	atomic_store(&((struct busy *)p)->flag, 1);
+}
+
+static void *busy_thread(void *p)
+{
+	if (kiln_run(pool, busy_wait, p) != 0)
+		atomic_store(&((struct busy *)p)->go_failed, 2);
+	return NULL;
+}
+
+Test(task, run_while_another_worker_is_busy)
+{
+	int trial, gave_up = 0;
+
+	for (trial = 1; trial <= 20; trial++) {
+		struct busy b;
+		pthread_t th;
+
+		memset(&b, 0, sizeof(b));
+		cr_assert(eq(int, pthread_create(&th, NULL, busy_thread, &b),
+		    0));
+		while (!atomic_load(&b.started))
+			sched_yield();
+		run_on(pool, busy_set_flag, &b);
+		pthread_join(th, NULL);
+		cr_assert(eq(int, ld(&b.go_failed), 0));
+		gave_up = ld(&b.gave_up);
+		if (gave_up)
+			break;
+	}
+	cr_expect(eq(int, gave_up, 0), "trial %d: the second kiln_run waited "
+	    "for the busy worker although the other one was free", trial);
+}
+
 Test(task, run_invalid)
 {
 	int x = 0;
@@ -884,7 +973,7 @@ Test(task, worker_id_range)
 	memset(&ids, 0, sizeof(ids));
 	ids.workers = 4;
 	run_on(p, id_root, &ids);
-	cr_expect(eq(int, atomic_load(&ids.bad), 0));
+	cr_expect(eq(int, ld(&ids.bad), 0));
 	for (i = 0; i < 4; i++)
 		total += atomic_load(&ids.seen[i]);
 	cr_expect(eq(int, total, 4000));
