@@ -103,7 +103,7 @@ static void retire(struct item *it)
 
 int main(int argc, char **argv)
 {
-	unsigned long nitems = stress_arg(argc, argv, 1, 100000);
+	unsigned long nitems = stress_arg(argc, argv, 1, 500000);
 	unsigned long nthieves = stress_arg(argc, argv, 2, 2);
 	unsigned long nframes = stress_arg(argc, argv, 3, 4096);
 	struct item *items;

@@ -151,7 +151,7 @@ static void *loop_main(void *p)
 
 int main(int argc, char **argv)
 {
-	unsigned long iterations = stress_arg(argc, argv, 1, 30);
+	unsigned long iterations = stress_arg(argc, argv, 1, 60);
 	unsigned long nthreads = stress_arg(argc, argv, 2, 2);
 	struct loop *l = calloc(nthreads, sizeof(*l));
 	unsigned long i;

@@ -110,7 +110,7 @@ static void retire(struct job *j, int was_stolen)
 
 int main(int argc, char **argv)
 {
-	unsigned long ntasks = stress_arg(argc, argv, 1, 20000);
+	unsigned long ntasks = stress_arg(argc, argv, 1, 100000);
 	unsigned long nthieves = stress_arg(argc, argv, 2, 2);
 	unsigned long depth = stress_arg(argc, argv, 3, 64);
 	struct kiln__wfast *saved_self = kiln__self;

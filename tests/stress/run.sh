@@ -42,11 +42,11 @@ export TSAN_OPTIONS
 
 args() {
 	case $1 in
-	deque-stress) echo "$((20000 * scale)) 2 64" ;;
-	cl-stress) echo "$((100000 * scale)) 2 4096" ;;
-	spawn-storm) echo "$((2 * scale)) 20 6" ;;
+	deque-stress) echo "$((100000 * scale)) 2 64" ;;
+	cl-stress) echo "$((500000 * scale)) 2 4096" ;;
+	spawn-storm) echo "$((5 * scale)) 20 6" ;;
 	sync-race) echo "$((200 * scale)) 32" ;;
-	create-destroy) echo "$((30 * scale)) 2" ;;
+	create-destroy) echo "$((60 * scale)) 2" ;;
 	esac
 }
 

@@ -82,7 +82,7 @@ static void root(void *p)
 int main(int argc, char **argv)
 {
 	static const unsigned int workers[] = { 1, 2, 4, 16 };
-	unsigned long rounds = stress_arg(argc, argv, 1, 2);
+	unsigned long rounds = stress_arg(argc, argv, 1, 5);
 	unsigned int fib_n = (unsigned int)stress_arg(argc, argv, 2, 20);
 	unsigned int depth = (unsigned int)stress_arg(argc, argv, 3, 6);
 	uint64_t nodes = 0, spawns_per_round, p4 = 1;

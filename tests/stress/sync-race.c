@@ -136,7 +136,7 @@ static void race_root(void *p)
 int main(int argc, char **argv)
 {
 	static const unsigned int workers[] = { 2, 4 };
-	unsigned long rounds = stress_arg(argc, argv, 1, 100);
+	unsigned long rounds = stress_arg(argc, argv, 1, 200);
 	unsigned long children = stress_arg(argc, argv, 2, 32);
 	unsigned int w;
 
