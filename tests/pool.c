@@ -1,0 +1,394 @@
+/*
+ * Pools through <kiln.h>: creation with default, small and oversubscribed
+ * worker counts, option validation (-EINVAL, *pool left alone), the
+ * minimum stack size, kiln_pool_destroy(NULL), repeated create/destroy, and
+ * two pools side by side.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include <kiln.h>
+
+TestSuite(pool, .timeout = 60);
+
+/* Atomic reads by a function, so that assertion messages stay legible. */
+static int ld(atomic_int *p)
+{
+	return atomic_load(p);
+}
+
+static unsigned int cpus_allowed(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned int)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned int)n : 1;
+}
+
+/* A small fork/join workload; records the worker ids it ran on. */
+struct work {
+	int workers;
+	atomic_int bad_id, sum;
+	atomic_int seen[16];
+};
+
+static void work_body(size_t b, size_t e, void *arg)
+{
+	struct work *w = arg;
+	int id = kiln_worker_id();
+	volatile size_t spin;
+
+	for (spin = 0; spin < 2000; spin++)
+		;
+	if (id < 0 || id >= w->workers)
+		atomic_fetch_add(&w->bad_id, 1);
+	else if (id < 16)
+		atomic_fetch_add(&w->seen[id], 1);
+	atomic_fetch_add(&w->sum, (int)(e - b));
+}
+
+static void work_root(void *p)
+{
+	kiln_parallel_for(0, 1000, 1, work_body, p);
+}
+
+static void check_pool(kiln_pool *p, unsigned int workers);
+
+/* After failed creations, a pool still works. */
+static void check_pool_after_oom(void)
+{
+	struct kiln_options o = { .workers = 4 };
+	kiln_pool *p = NULL;
+
+	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
+	check_pool(p, 4);
+	kiln_pool_destroy(p);
+}
+
+static void check_pool(kiln_pool *p, unsigned int workers)
+{
+	struct kiln_stats s;
+	struct work w;
+
+	memset(&w, 0, sizeof(w));
+	w.workers = (int)workers;
+	cr_assert(eq(int, kiln_run(p, work_root, &w), 0));
+	cr_expect(eq(int, ld(&w.sum), 1000));
+	cr_expect(eq(int, ld(&w.bad_id), 0));
+	kiln_pool_stats(p, &s);
+	cr_expect(eq(u32, s.workers, workers));
+	cr_expect(ge(u64, s.fibers, workers), "each worker starts on a fiber");
+}
+
+Test(pool, null_options_mean_defaults)
+{
+	kiln_pool *p = NULL;
+
+	cr_assert(eq(int, kiln_pool_create(&p, NULL), 0));
+	cr_assert(not(eq(ptr, p, NULL)));
+	check_pool(p, cpus_allowed());
+	kiln_pool_destroy(p);
+}
+
+Test(pool, zeroed_options_mean_defaults)
+{
+	struct kiln_options o;
+	kiln_pool *p = NULL;
+
+	memset(&o, 0, sizeof(o));
+	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
+	check_pool(p, cpus_allowed());
+	kiln_pool_destroy(p);
+}
+
+Test(pool, one_worker)
+{
+	struct kiln_options o = { .workers = 1 };
+	kiln_pool *p = NULL;
+	struct kiln_stats s;
+
+	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
+	check_pool(p, 1);
+	kiln_pool_stats(p, &s);
+	cr_expect(eq(u64, s.steals, 0));
+	kiln_pool_destroy(p);
+}
+
+Test(pool, more_workers_than_cores)
+{
+	struct kiln_options o = { .workers = 8 };
+	kiln_pool *p = NULL;
+
+	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
+	check_pool(p, 8);
+	check_pool(p, 8);
+	kiln_pool_destroy(p);
+}
+
+Test(pool, fresh_pool_stats)
+{
+	struct kiln_options o = { .workers = 3 };
+	kiln_pool *p = NULL;
+	struct kiln_stats s;
+
+	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
+	memset(&s, 0xa5, sizeof(s));
+	kiln_pool_stats(p, &s);
+	cr_expect(eq(u32, s.workers, 3));
+	cr_expect(eq(u64, s.spawns, 0));
+	cr_expect(eq(u64, s.steals, 0));
+	cr_expect(eq(u64, s.suspends, 0));
+	cr_expect(eq(u64, s.resumes, 0));
+	cr_expect(eq(u64, s.detached, 0));
+	kiln_pool_destroy(p);
+}
+
+/* A rejected call leaves *pool as it was. */
+static void expect_einval(const struct kiln_options *o, const char *what)
+{
+	kiln_pool *sentinel = (kiln_pool *)&sentinel, *p = sentinel;
+
+	cr_expect(eq(int, kiln_pool_create(&p, o), -EINVAL), "%s", what);
+	cr_expect(eq(ptr, p, sentinel), "%s: *pool was changed", what);
+}
+
+Test(pool, invalid_options)
+{
+	struct kiln_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.flags = 0x100;
+	expect_einval(&o, "unknown flag");
+	o.flags = ~0u;
+	expect_einval(&o, "all flags");
+	o.flags = KILN_OPT_NO_URING | 0x2;
+	expect_einval(&o, "a known flag with an unknown one");
+
+	memset(&o, 0, sizeof(o));
+	o.stack_size = 1024;
+	expect_einval(&o, "1 KiB stacks");
+	o.stack_size = 16 * 1024 - 1;
+	expect_einval(&o, "stacks one byte under 16 KiB");
+	o.stack_size = 1;
+	expect_einval(&o, "1-byte stacks");
+
+	memset(&o, 0, sizeof(o));
+	o.workers = 4097;
+	expect_einval(&o, "4097 workers");
+	o.workers = UINT_MAX;
+	expect_einval(&o, "UINT_MAX workers");
+
+	cr_expect(eq(int, kiln_pool_create(NULL, NULL), -EINVAL));
+}
+
+/* The smallest accepted stack still runs tasks that park. */
+static uint64_t fib(unsigned int n)
+{
+	return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+
+static uint64_t fib_ref(unsigned int n)
+{
+	uint64_t a = 0, b = 1;
+
+	while (n--) {
+		uint64_t t = a + b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+struct small_stack {
+	uint64_t r;
+	int yields_done;
+};
+
+static void park_on_small_stack(void *p)
+{
+	struct small_stack *s = p;
+	int i;
+
+	for (i = 0; i < 10; i++)
+		kiln_yield();
+	s->yields_done = 1;
+	s->r = fib(15);
+}
+
+Test(pool, minimum_stack_size)
+{
+	struct kiln_options o = { .workers = 2, .stack_size = 16 * 1024 };
+	struct small_stack s = { 0, 0 };
+	kiln_pool *p = NULL;
+
+	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
+	cr_assert(eq(int, kiln_run(p, park_on_small_stack, &s), 0));
+	cr_expect(eq(int, s.yields_done, 1));
+	cr_expect(eq(u64, s.r, fib_ref(15)));
+	check_pool(p, 2);
+	kiln_pool_destroy(p);
+}
+
+Test(pool, no_uring_flag_accepted)
+{
+	struct kiln_options o = { .workers = 2, .flags = KILN_OPT_NO_URING };
+	kiln_pool *p = NULL;
+
+	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
+	check_pool(p, 2);
+	kiln_pool_destroy(p);
+}
+
+Test(pool, destroy_null_is_noop)
+{
+	kiln_pool_destroy(NULL);
+}
+
+Test(pool, create_destroy_repeatedly)
+{
+	int i;
+
+	for (i = 0; i < 30; i++) {
+		struct kiln_options o = { .workers = 1 + (unsigned int)i % 4 };
+		kiln_pool *p = NULL;
+
+		cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
+		if (i % 3 == 0)
+			check_pool(p, o.workers);
+		kiln_pool_destroy(p);
+	}
+}
+
+/*
+ * Creation that runs out of memory part of the way (address space capped
+ * with RLIMIT_AS at various points) fails with -ENOMEM or -EAGAIN, leaves
+ * *pool alone and cleans up the workers it had made (some already running
+ * when a later pthread_create fails).  Not under AddressSanitizer, whose
+ * shadow memory needs the address space.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define UNDER_ASAN 1
+#else
+#define UNDER_ASAN 0
+#endif
+
+static long vm_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long pages = 0;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &pages) != 1)
+		pages = -1;
+	fclose(f);
+	return pages < 0 ? -1 : pages * sysconf(_SC_PAGESIZE);
+}
+
+Test(pool, create_fails_cleanly_without_memory, .disabled = UNDER_ASAN)
+{
+	static const long extra_mib[] = { 1, 4, 16, 32, 64, 96, 128, 192, 256 };
+	int ret[sizeof(extra_mib) / sizeof(extra_mib[0])];
+	int unchanged[sizeof(extra_mib) / sizeof(extra_mib[0])];
+	struct rlimit saved, lim;
+	long vm = vm_bytes();
+	size_t i;
+	int failures = 0;
+
+	cr_assert(gt(long, vm, 0));
+	cr_assert(eq(int, getrlimit(RLIMIT_AS, &saved), 0));
+	for (i = 0; i < sizeof(extra_mib) / sizeof(extra_mib[0]); i++) {
+		struct kiln_options o = { .workers = 16 };
+		kiln_pool *sentinel = (kiln_pool *)&sentinel, *p = sentinel;
+
+		lim = saved;
+		lim.rlim_cur = (rlim_t)(vm_bytes() + (extra_mib[i] << 20));
+		if (setrlimit(RLIMIT_AS, &lim) != 0) {
+			ret[i] = 1;
+			break;
+		}
+		ret[i] = kiln_pool_create(&p, &o);
+		unchanged[i] = p == sentinel;
+		setrlimit(RLIMIT_AS, &saved);
+		if (ret[i] == 0)
+			kiln_pool_destroy(p);
+	}
+	cr_assert(eq(int, setrlimit(RLIMIT_AS, &saved), 0));
+	for (i = 0; i < sizeof(extra_mib) / sizeof(extra_mib[0]); i++) {
+		cr_assert(le(int, ret[i], 0), "setrlimit failed");
+		cr_log_info("+%ld MiB: %d", extra_mib[i], ret[i]);
+		if (ret[i] == 0)
+			continue;
+		failures++;
+		cr_expect(ret[i] == -ENOMEM || ret[i] == -EAGAIN,
+		    "+%ld MiB: kiln_pool_create returned %d", extra_mib[i],
+		    ret[i]);
+		cr_expect(unchanged[i], "+%ld MiB: failed, but *pool changed",
+		    extra_mib[i]);
+	}
+	/* 16 workers cannot fit in 1 MiB more: the error path did run. */
+	cr_expect(gt(int, failures, 0));
+	check_pool_after_oom();
+}
+
+/* Two pools at once; a task of one may kiln_run on the other. */
+struct two {
+	kiln_pool *other;
+	int ret, inner_id;
+	struct work w;
+};
+
+static void run_other_inner(void *p)
+{
+	struct two *t = p;
+
+	t->inner_id = kiln_worker_id();
+	kiln_parallel_for(0, 1000, 1, work_body, &t->w);
+}
+
+static void run_other(void *p)
+{
+	struct two *t = p;
+
+	t->ret = kiln_run(t->other, run_other_inner, t);
+}
+
+Test(pool, two_pools)
+{
+	struct kiln_options oa = { .workers = 2 }, ob = { .workers = 3 };
+	kiln_pool *a = NULL, *b = NULL;
+	struct two t;
+
+	cr_assert(eq(int, kiln_pool_create(&a, &oa), 0));
+	cr_assert(eq(int, kiln_pool_create(&b, &ob), 0));
+	cr_assert(not(eq(ptr, a, b)));
+	check_pool(a, 2);
+	check_pool(b, 3);
+	memset(&t, 0, sizeof(t));
+	t.other = b;
+	t.inner_id = -2;
+	t.w.workers = 3;
+	cr_assert(eq(int, kiln_run(a, run_other, &t), 0));
+	cr_expect(eq(int, t.ret, 0));
+	cr_expect(ge(int, t.inner_id, 0));
+	cr_expect(lt(int, t.inner_id, 3));
+	cr_expect(eq(int, ld(&t.w.sum), 1000));
+	cr_expect(eq(int, ld(&t.w.bad_id), 0));
+	kiln_pool_destroy(a);
+	kiln_pool_destroy(b);
+}

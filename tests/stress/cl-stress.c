@@ -1,0 +1,187 @@
+/*
+ * cl-stress: the Chase-Lev ready deque (lib/deque.c) under one owner that
+ * pushes (and takes some entries itself, as workers do) and thieves.
+ *
+ *	cl-stress [items [thieves [frames]]]
+ *
+ * Items are frames reused round-robin, at most `frames` in flight: the
+ * deque starts at 16 entries and grows, and its indices wrap.  The owner
+ * writes each frame's non-atomic payload before the push; the consumer
+ * checks it, writes a non-atomic result and marks the frame done (release);
+ * the owner reuses a frame only after seeing it done (acquire) and checks
+ * the result and that exactly one consumer took it.  A missing
+ * release/acquire pair in the deque shows up under ThreadSanitizer.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "deque.h"
+#include "stress.h"
+
+#define WORDS 4
+
+struct item {
+	uint64_t seq;
+	uint64_t payload[WORDS];   /* plain: published by the push */
+	uint64_t result;           /* plain: published by done */
+	atomic_int takers;
+	atomic_int done;
+};
+
+static struct kiln__deque dq;
+static atomic_int stop;
+static atomic_ulong bad_payload, taken_by_thieves;
+
+static uint64_t expected_result(uint64_t seq)
+{
+	uint64_t r = 0;
+	unsigned int k;
+
+	for (k = 0; k < WORDS; k++)
+		r = r * 31 + stress_word(seq, k);
+	return r;
+}
+
+static void consume(struct item *it)
+{
+	uint64_t r = 0;
+	unsigned int k;
+
+	atomic_fetch_add_explicit(&it->takers, 1, memory_order_relaxed);
+	for (k = 0; k < WORDS; k++) {
+		if (it->payload[k] != stress_word(it->seq, k))
+			atomic_fetch_add(&bad_payload, 1);
+		r = r * 31 + it->payload[k];
+	}
+	it->result = r;
+	/* Release: pairs with the owner's acquire before reusing it. */
+	atomic_store_explicit(&it->done, 1, memory_order_release);
+}
+
+static void *thief(void *arg)
+{
+	unsigned long n = 0;
+
+	(void)arg;
+	for (;;) {
+		void *x = kiln__deque_steal(&dq);
+
+		if (x == KILN__DEQUE_ABORT)
+			continue;
+		if (x) {
+			consume(x);
+			n++;
+			continue;
+		}
+		if (atomic_load_explicit(&stop, memory_order_acquire) &&
+		    kiln__deque_empty(&dq))
+			break;
+		sched_yield();
+	}
+	atomic_fetch_add(&taken_by_thieves, n);
+	return NULL;
+}
+
+/* Wait until it was consumed, then check it. */
+static void retire(struct item *it)
+{
+	unsigned int spins = 0;
+
+	while (!atomic_load_explicit(&it->done, memory_order_acquire))
+		if (++spins % 64 == 0)
+			sched_yield();
+	if (atomic_load_explicit(&it->takers, memory_order_relaxed) != 1)
+		stress_die("item %" PRIu64 " taken %d times", it->seq,
+		    atomic_load(&it->takers));
+	if (it->result != expected_result(it->seq))
+		stress_die("item %" PRIu64 ": wrong result", it->seq);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long nitems = stress_arg(argc, argv, 1, 500000);
+	unsigned long nthieves = stress_arg(argc, argv, 2, 2);
+	unsigned long nframes = stress_arg(argc, argv, 3, 4096);
+	struct item *items;
+	pthread_t *th;
+	uint64_t seq, rng = 0x9e3779b97f4a7c15ull;
+	unsigned long i, by_owner = 0;
+
+	stress_prog = "cl-stress";
+	items = calloc(nframes, sizeof(*items));
+	th = calloc(nthieves, sizeof(*th));
+	if (!items || !th)
+		stress_die("out of memory");
+	if (kiln__deque_init(&dq, 16) != 0)
+		stress_die("kiln__deque_init");
+	for (i = 0; i < nframes; i++)
+		atomic_init(&items[i].done, 1);
+	for (i = 0; i < nthieves; i++)
+		if (pthread_create(&th[i], NULL, thief, NULL) != 0)
+			stress_die("pthread_create");
+
+	for (seq = 0; seq < nitems; seq++) {
+		struct item *it = &items[seq % nframes];
+		uint64_t r = stress_rand(&rng);
+		unsigned int k;
+
+		if (seq >= nframes)
+			retire(it);
+		it->seq = seq;
+		for (k = 0; k < WORDS; k++)
+			it->payload[k] = stress_word(seq, k);
+		it->result = 0;
+		atomic_store_explicit(&it->takers, 0, memory_order_relaxed);
+		atomic_store_explicit(&it->done, 0, memory_order_relaxed);
+		if (kiln__deque_push(&dq, it) != 0)
+			stress_die("push failed at %" PRIu64, seq);
+		/* The owner takes the oldest now and then, like a worker. */
+		if (r % 4 == 0) {
+			void *x = kiln__deque_steal(&dq);
+
+			if (x && x != KILN__DEQUE_ABORT) {
+				consume(x);
+				by_owner++;
+			}
+		}
+		if (r % 1024 == 0)
+			sched_yield();
+	}
+	atomic_store_explicit(&stop, 1, memory_order_release);
+	for (i = 0; i < nthieves; i++)
+		pthread_join(th[i], NULL);
+	/* Anything left (no thieves): the owner drains it. */
+	for (;;) {
+		void *x = kiln__deque_steal(&dq);
+
+		if (x == KILN__DEQUE_ABORT)
+			continue;
+		if (!x)
+			break;
+		consume(x);
+		by_owner++;
+	}
+	for (i = 0; i < nframes && i < nitems; i++)
+		retire(&items[i]);
+
+	if (by_owner + atomic_load(&taken_by_thieves) != nitems)
+		stress_fail("%lu items consumed, %lu pushed",
+		    by_owner + atomic_load(&taken_by_thieves), nitems);
+	if (atomic_load(&bad_payload))
+		stress_fail("%lu payload words read wrong",
+		    atomic_load(&bad_payload));
+	if (!kiln__deque_empty(&dq))
+		stress_fail("deque not empty at the end");
+	printf("cl-stress: %lu items, %lu thieves, %lu frames: %lu taken by "
+	    "the owner, %lu by thieves\n", nitems, nthieves, nframes,
+	    by_owner, atomic_load(&taken_by_thieves));
+
+	kiln__deque_fini(&dq);
+	free(items);
+	free(th);
+	return stress_exit();
+}

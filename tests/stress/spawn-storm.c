@@ -1,0 +1,146 @@
+/*
+ * spawn-storm: fork/join at full rate on pools of 1, 2, 4 and 16 workers
+ * (oversubscribed on small machines): Fibonacci with one task per call,
+ * and a tree of spawns with fan-out 4 synced in a mixed order.  Checks the
+ * results, that every spawn was counted, and that every parked fiber was
+ * resumed.
+ *
+ *	spawn-storm [rounds [fib_n [tree_depth]]]
+ */
+#include <stdatomic.h>
+#include <string.h>
+
+#include <kiln.h>
+
+#include "stress.h"
+
+static uint64_t fib(unsigned int n);
+KILN_TASK(fib_task, uint64_t, fib, unsigned int);
+
+static uint64_t fib(unsigned int n)
+{
+	struct fib_task child;
+	uint64_t b;
+
+	if (n < 2)
+		return n;
+	fib_task_spawn(&child, n - 1);
+	b = fib(n - 2);
+	return fib_task_sync(&child) + b;
+}
+
+static uint64_t fib_spawns(unsigned int n)
+{
+	return n < 2 ? 0 : 1 + fib_spawns(n - 1) + fib_spawns(n - 2);
+}
+
+/* A node spawns 4 children and syncs them in an order set by its id. */
+struct node {
+	unsigned int depth;
+	uint64_t id;
+	uint64_t count;        /* nodes in this subtree, filled by the node */
+};
+
+static void node_run(void *p)
+{
+	static const int orders[4][4] = {
+		{ 3, 2, 1, 0 }, { 0, 1, 2, 3 }, { 1, 3, 0, 2 }, { 2, 0, 3, 1 },
+	};
+	struct node *n = p, c[4];
+	kiln_task t[4];
+	const int *order = orders[n->id % 4];
+	int i;
+
+	n->count = 1;
+	if (n->depth == 0)
+		return;
+	for (i = 0; i < 4; i++) {
+		c[i] = (struct node){ n->depth - 1, n->id * 4 + (uint64_t)i, 0 };
+		kiln_spawn(&t[i], node_run, &c[i]);
+	}
+	for (i = 0; i < 4; i++)
+		kiln_sync(&t[order[i]]);
+	for (i = 0; i < 4; i++)
+		n->count += c[i].count;
+}
+
+struct job {
+	unsigned int fib_n, tree_depth;
+	uint64_t fib, tree;
+};
+
+static void root(void *p)
+{
+	struct job *j = p;
+	struct node n = { j->tree_depth, 1, 0 };
+
+	j->fib = fib(j->fib_n);
+	node_run(&n);
+	j->tree = n.count;
+}
+
+int main(int argc, char **argv)
+{
+	static const unsigned int workers[] = { 1, 2, 4, 16 };
+	unsigned long rounds = stress_arg(argc, argv, 1, 5);
+	unsigned int fib_n = (unsigned int)stress_arg(argc, argv, 2, 20);
+	unsigned int depth = (unsigned int)stress_arg(argc, argv, 3, 6);
+	uint64_t nodes = 0, spawns_per_round, p4 = 1;
+	unsigned int w, i;
+	unsigned long r;
+
+	stress_prog = "spawn-storm";
+	if (fib_n > 40 || depth > 12) {
+		fprintf(stderr, "spawn-storm: fib_n <= 40, tree_depth <= 12\n");
+		return 99;
+	}
+	for (i = 0; i <= depth; i++, p4 *= 4)
+		nodes += p4;
+	spawns_per_round = fib_spawns(fib_n) + (nodes - 1);
+
+	for (w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
+		struct kiln_options o = { .workers = workers[w] };
+		struct kiln_stats s;
+		kiln_pool *pool;
+		int ret = kiln_pool_create(&pool, &o);
+
+		if (ret < 0)
+			stress_die("kiln_pool_create(%u workers): %d",
+			    workers[w], ret);
+		for (r = 0; r < rounds; r++) {
+			struct job j = { fib_n, depth, 0, 0 };
+
+			ret = kiln_run(pool, root, &j);
+			if (ret < 0)
+				stress_die("kiln_run: %d", ret);
+			if (j.fib != fib_ref(fib_n))
+				stress_fail("%u workers: fib(%u) = %" PRIu64
+				    ", not %" PRIu64, workers[w], fib_n, j.fib,
+				    fib_ref(fib_n));
+			if (j.tree != nodes)
+				stress_fail("%u workers: tree of depth %u has "
+				    "%" PRIu64 " nodes, not %" PRIu64,
+				    workers[w], depth, j.tree, nodes);
+		}
+		kiln_pool_stats(pool, &s);
+		if (s.workers != workers[w])
+			stress_fail("stats: %u workers, not %u", s.workers,
+			    workers[w]);
+		if (s.spawns != rounds * spawns_per_round)
+			stress_fail("%u workers: %" PRIu64 " spawns counted, "
+			    "%" PRIu64 " made", workers[w], s.spawns,
+			    rounds * spawns_per_round);
+		if (s.suspends != s.resumes)
+			stress_fail("%u workers: %" PRIu64 " suspends but %"
+			    PRIu64 " resumes", workers[w], s.suspends,
+			    s.resumes);
+		if (workers[w] == 1 && s.steals != 0)
+			stress_fail("1 worker: %" PRIu64 " steals", s.steals);
+		printf("spawn-storm: %2u workers: %" PRIu64 " spawns, %" PRIu64
+		    " steals, %" PRIu64 " suspends, %" PRIu64 " fibers, %"
+		    PRIu64 " sleeps\n", workers[w], s.spawns, s.steals,
+		    s.suspends, s.fibers, s.sleeps);
+		kiln_pool_destroy(pool);
+	}
+	return stress_exit();
+}
