@@ -108,6 +108,11 @@ void kiln__fiber_start(struct kiln__fiber *f, void (*entry)(void))
 #endif
 #ifdef KILN_FIBER_UCONTEXT
 	getcontext(&f->uc);
+#ifdef __x86_64__
+	/* The ABI's initial modes, not those of the task that parked. */
+	f->uc.uc_mcontext.fpregs->mxcsr = 0x1f80;
+	f->uc.uc_mcontext.fpregs->cwd = 0x037f;
+#endif
 	f->uc.uc_stack.ss_sp = f->lo;
 	f->uc.uc_stack.ss_size = f->len;
 	f->uc.uc_link = NULL;

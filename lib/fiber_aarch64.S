@@ -50,7 +50,8 @@ kiln__ctx_switch:
 /*
  * void *kiln__ctx_make(void *stack_top, void (*entry)(void))
  * A context that, when switched to, calls entry() (which never returns)
- * with the current FPCR.  Returns its stack pointer.
+ * with FPCR 0 (the ABI's initial modes), not the caller's.  Returns its
+ * stack pointer.
  */
 	.globl	kiln__ctx_make
 	.hidden	kiln__ctx_make
@@ -74,8 +75,7 @@ kiln__ctx_make:
 	str	x1, [x0, #0]		/* x19: entry */
 	adr	x10, start
 	stp	x9, x10, [x0, #80]	/* x29 = 0, x30 = start */
-	mrs	x9, fpcr
-	str	x9, [x0, #160]
+	str	xzr, [x0, #160]		/* FPCR */
 	ret
 	.cfi_endproc
 	.size	kiln__ctx_make, .-kiln__ctx_make

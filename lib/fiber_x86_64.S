@@ -43,8 +43,10 @@ kiln__ctx_switch:
 /*
  * void *kiln__ctx_make(void *stack_top, void (*entry)(void))
  * Lay out a context that, when switched to, calls entry() with a 16-byte
- * aligned stack, the current MXCSR and x87 control word; entry never
- * returns.  Returns the context's stack pointer.
+ * aligned stack and the ABI's initial MXCSR (0x1f80: round to nearest, all
+ * exceptions masked) and x87 control word (0x037f), not the caller's: a
+ * fresh fiber must not inherit the floating-point modes of whichever task
+ * happened to park.  entry never returns.  Returns the stack pointer.
  */
 	.globl	kiln__ctx_make
 	.hidden	kiln__ctx_make
@@ -61,8 +63,8 @@ kiln__ctx_make:
 	movq	$0, -40(%rdi)		/* r13 */
 	movq	$0, -48(%rdi)		/* r14 */
 	movq	$0, -56(%rdi)		/* r15 */
-	stmxcsr	-64(%rdi)
-	fnstcw	-60(%rdi)
+	movl	$0x1f80, -64(%rdi)	/* MXCSR */
+	movl	$0x037f, -60(%rdi)	/* x87 control word */
 	leaq	-64(%rdi), %rax
 	ret
 	.cfi_endproc

@@ -213,22 +213,22 @@ KILN_INLINE void kiln_sync(kiln_task *t)
 		ARG kiln__a;                                                 \
 		RET kiln__r;                                                 \
 	};                                                                   \
-	static void name##_kiln__run(void *p)                                \
+	static void name##_kiln__run(void *kiln__p)                          \
 	{                                                                    \
-		struct name *f = (struct name *)p;                           \
-		f->kiln__r = fn(f->kiln__a);                                 \
+		struct name *kiln__f = (struct name *)kiln__p;               \
+		kiln__f->kiln__r = fn(kiln__f->kiln__a);                     \
 	}                                                                    \
-	static inline void name##_spawn(struct name *f, ARG a)               \
+	static inline void name##_spawn(struct name *kiln__f, ARG kiln__a)   \
 	{                                                                    \
-		f->kiln__a = a;                                              \
-		kiln_spawn(&f->kiln__t, name##_kiln__run, f);                \
+		kiln__f->kiln__a = kiln__a;                                  \
+		kiln_spawn(&kiln__f->kiln__t, name##_kiln__run, kiln__f);    \
 	}                                                                    \
-	static inline RET name##_sync(struct name *f)                        \
+	static inline RET name##_sync(struct name *kiln__f)                  \
 	{                                                                    \
-		if (KILN_LIKELY(kiln__sync_pop(&f->kiln__t)))                \
-			return fn(f->kiln__a);                               \
-		kiln__sync_slow(&f->kiln__t);                                \
-		return f->kiln__r;                                           \
+		if (KILN_LIKELY(kiln__sync_pop(&kiln__f->kiln__t)))          \
+			return fn(kiln__f->kiln__a);                         \
+		kiln__sync_slow(&kiln__f->kiln__t);                          \
+		return kiln__f->kiln__r;                                     \
 	}                                                                    \
 	struct name
 
@@ -237,22 +237,22 @@ KILN_INLINE void kiln_sync(kiln_task *t)
 		kiln_task kiln__t;                                           \
 		ARG kiln__a;                                                 \
 	};                                                                   \
-	static void name##_kiln__run(void *p)                                \
+	static void name##_kiln__run(void *kiln__p)                          \
 	{                                                                    \
-		struct name *f = (struct name *)p;                           \
-		fn(f->kiln__a);                                              \
+		struct name *kiln__f = (struct name *)kiln__p;               \
+		fn(kiln__f->kiln__a);                                        \
 	}                                                                    \
-	static inline void name##_spawn(struct name *f, ARG a)               \
+	static inline void name##_spawn(struct name *kiln__f, ARG kiln__a)   \
 	{                                                                    \
-		f->kiln__a = a;                                              \
-		kiln_spawn(&f->kiln__t, name##_kiln__run, f);                \
+		kiln__f->kiln__a = kiln__a;                                  \
+		kiln_spawn(&kiln__f->kiln__t, name##_kiln__run, kiln__f);    \
 	}                                                                    \
-	static inline void name##_sync(struct name *f)                       \
+	static inline void name##_sync(struct name *kiln__f)                 \
 	{                                                                    \
-		if (KILN_LIKELY(kiln__sync_pop(&f->kiln__t)))                \
-			fn(f->kiln__a);                                      \
+		if (KILN_LIKELY(kiln__sync_pop(&kiln__f->kiln__t)))          \
+			fn(kiln__f->kiln__a);                                \
 		else                                                         \
-			kiln__sync_slow(&f->kiln__t);                        \
+			kiln__sync_slow(&kiln__f->kiln__t);                  \
 	}                                                                    \
 	struct name
 

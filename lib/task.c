@@ -22,6 +22,12 @@
 /* The deque is full, or we are not on a worker: run the task now. */
 void kiln__spawn_slow(kiln_task *t)
 {
+	struct kiln__worker *w = kiln__worker_self();
+
+	if (w)  /* only this thread writes it; kiln_pool_stats reads it */
+		__atomic_store_n(&w->sq.fast.spawns, __atomic_load_n(
+		    &w->sq.fast.spawns, __ATOMIC_RELAXED) + 1,
+		    __ATOMIC_RELAXED);
 	/* Relaxed: read back by this same task's sync. */
 	__atomic_store_n(&t->kiln__slot, NULL, __ATOMIC_RELAXED);
 	t->kiln__fn(t->kiln__arg);

@@ -248,19 +248,23 @@ void kiln__enqueue(struct kiln__worker *w, struct kiln__job *j)
 	kiln__wake_one(w->pool);
 }
 
-/* Move jobs from other threads to the ready deque, oldest first. */
-static void drain_inbox(struct kiln__worker *w)
+/*
+ * Move the jobs of from's inbox to w's ready deque, oldest first.  Any
+ * worker may empty any inbox: the exchange takes the whole list at once,
+ * so there is no ABA, and a job left at a busy worker is not stuck there.
+ */
+static int drain_inbox(struct kiln__worker *w, struct kiln__worker *from)
 {
 	struct kiln__job *j, *fifo = NULL, *next;
 
 	/* Relaxed: a peek; the exchange below is what takes the jobs. */
-	if (!atomic_load_explicit(&w->inbox, memory_order_relaxed))
-		return;
+	if (!atomic_load_explicit(&from->inbox, memory_order_relaxed))
+		return 0;
 	/*
 	 * Acquire: pairs with the release CAS in kiln__inbox_push, so the
 	 * jobs' contents are visible.
 	 */
-	j = atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
+	j = atomic_exchange_explicit(&from->inbox, NULL, memory_order_acquire);
 	for (; j; j = next) {
 		next = j->next;
 		j->next = fifo;
@@ -268,8 +272,10 @@ static void drain_inbox(struct kiln__worker *w)
 	}
 	for (j = fifo; j; j = next) {
 		next = j->next;
-		kiln__enqueue(w, j);
+		kiln__ready_push(w, j);
 	}
+	kiln__wake_one(w->pool);
+	return 1;
 }
 
 /* Any thread: hand a job to worker w and make sure it is awake. */
@@ -289,7 +295,13 @@ void kiln__inbox_push(struct kiln__worker *w, struct kiln__job *j)
 	    memory_order_release, memory_order_relaxed));
 	/* seq_cst: the publisher's fence of the sleep protocol (see top). */
 	atomic_thread_fence(memory_order_seq_cst);
-	kiln__kick(w);
+	/* Relaxed: ordered by the fence.  A busy w may not look at its
+	 * inbox for long; then a sleeper comes and takes the job. */
+	if (atomic_load_explicit(&w->sleep, memory_order_relaxed) ==
+	    KILN__SLEEPING)
+		kiln__kick(w);
+	else
+		kiln__wake_one(w->pool);
 }
 
 /* Wake w if it sleeps.  Call after the publisher's seq_cst fence. */
@@ -457,19 +469,27 @@ static struct kiln__job *take_ready(struct kiln__worker *w)
 	return j;
 }
 
-static int steal_one(struct kiln__worker *w)
+/* A random worker other than w (w itself if it is alone). */
+static struct kiln__worker *victim(struct kiln__worker *w)
 {
 	struct kiln_pool *pool = w->pool;
 	struct kiln__worker *v;
+
+	if (pool->nworkers < 2)
+		return w;
+	v = pool->workers[rng_next(w) % (pool->nworkers - 1)];
+	return v == w ? pool->workers[pool->nworkers - 1] : v;
+}
+
+static int steal_one(struct kiln__worker *w)
+{
+	struct kiln__worker *v = victim(w);
 	struct kiln__job *j;
 	kiln_task *t;
 	int busy;
 
-	if (pool->nworkers < 2)
-		return 0;
-	v = pool->workers[rng_next(w) % (pool->nworkers - 1)];
 	if (v == w)
-		v = pool->workers[pool->nworkers - 1];
+		return 0;
 	kiln__bump(&w->stats.steal_attempts);
 	do
 		t = kiln__split_steal(&v->sq, &busy);
@@ -477,11 +497,13 @@ static int steal_one(struct kiln__worker *w)
 	if (t) {
 		kiln__bump(&w->stats.steals);
 		/* More hands may help: pass the wake-up on. */
-		kiln__wake_one(pool);
+		kiln__wake_one(w->pool);
 		run_stolen(t);
 		return 1;
 	}
 	j = kiln__deque_steal(&v->ready);
+	if (!j && drain_inbox(w, v))
+		j = take_ready(w);
 	if (j && j != KILN__DEQUE_ABORT) {
 		kiln__bump(&w->stats.steals);
 		run_job(w, j);
@@ -515,7 +537,14 @@ static int run_one(struct kiln__worker *w)
 	case KILN__POP_EMPTY:
 		break;
 	}
-	drain_inbox(w);
+	/*
+	 * Jobs from outside the pool wait in the inbox of the worker they
+	 * were given to, which may be busy for long: every pass through here
+	 * also looks at one other inbox, so that a worker that is never idle
+	 * (and so never steals) still takes them.
+	 */
+	if (!drain_inbox(w, w))
+		drain_inbox(w, victim(w));
 	j = take_ready(w);
 	if (j) {
 		kiln__io_flush(w, !kiln__deque_empty(&w->ready));
@@ -534,13 +563,14 @@ static int work_visible(struct kiln__worker *w)
 	unsigned int i;
 
 	/* seq_cst: loads of the sleep protocol, after the fence (see top). */
-	if (atomic_load_explicit(&w->inbox, memory_order_seq_cst) ||
-	    atomic_load_explicit(&pool->stop, memory_order_seq_cst))
+	if (atomic_load_explicit(&pool->stop, memory_order_seq_cst))
 		return 1;
 	for (i = 0; i < pool->nworkers; i++) {
 		struct kiln__worker *v = pool->workers[i];
 
-		if (kiln__split_public(&v->sq) || !kiln__deque_empty(&v->ready))
+		if (kiln__split_public(&v->sq) ||
+		    !kiln__deque_empty(&v->ready) ||
+		    atomic_load_explicit(&v->inbox, memory_order_seq_cst))
 			return 1;
 	}
 	return 0;
