@@ -452,6 +452,7 @@ int kiln__io_start(struct kiln__worker *w)
 	    kiln__ring_init(&w->ring, pool->ring_entries) == 0;
 }
 
+/* After the worker's thread has exited (or never started). */
 void kiln__io_stop(struct kiln__worker *w)
 {
 	if (has_ring(w))

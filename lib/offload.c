@@ -141,7 +141,8 @@ static void *helper_main(void *arg)
 		ev = atomic_load_explicit(&o->events, memory_order_acquire);
 		/* Relaxed: ordered by the fence below. */
 		atomic_fetch_add_explicit(&o->idle, 1, memory_order_relaxed);
-		/* seq_cst: the sleeper's fence (Dekker, see the top). */
+		/* seq_cst: the sleeper's fence (Dekker, see the top).
+		 * (TSan does not model fences: liveness only.) */
 		atomic_thread_fence(memory_order_seq_cst);
 		io = dequeue(o);
 		if (!io && !atomic_load_explicit(&o->stop,
@@ -230,7 +231,8 @@ int kiln__offload_submit(struct kiln__offload *o, struct kiln__io *io)
 		return ret;
 	/* Release: pairs with the helpers' acquire load of the count. */
 	atomic_fetch_add_explicit(&o->events, 1, memory_order_release);
-	/* seq_cst: the publisher's fence (Dekker, see the top). */
+	/* seq_cst: the publisher's fence (Dekker, see the top).
+	 * (TSan does not model fences: liveness only.) */
 	atomic_thread_fence(memory_order_seq_cst);
 	/* Relaxed: ordered by the fence. */
 	if (atomic_load_explicit(&o->idle, memory_order_relaxed))

@@ -52,7 +52,8 @@ static void stop_workers(struct kiln_pool *pool, unsigned int started)
 
 	/* Release: pairs with the acquire load in schedule(). */
 	atomic_store_explicit(&pool->stop, 1, memory_order_release);
-	/* seq_cst: the publisher's fence of the sleep protocol (worker.c). */
+	/* seq_cst: the publisher's fence of the sleep protocol (worker.c).
+	 * (TSan does not model fences: liveness only.) */
 	atomic_thread_fence(memory_order_seq_cst);
 	for (i = 0; i < started; i++)
 		kiln__kick(pool->workers[i]);
@@ -179,7 +180,8 @@ void kiln_pool_destroy(kiln_pool *pool)
 	 * the acquire loads of closing in run_one and io.c.
 	 */
 	atomic_store_explicit(&pool->closing, 1, memory_order_release);
-	/* seq_cst: the publisher's fence of the sleep protocol (worker.c). */
+	/* seq_cst: the publisher's fence of the sleep protocol (worker.c).
+	 * (TSan does not model fences: liveness only.) */
 	atomic_thread_fence(memory_order_seq_cst);
 	for (unsigned int i = 0; i < pool->nworkers; i++)
 		kiln__kick(pool->workers[i]);

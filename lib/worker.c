@@ -293,7 +293,8 @@ void kiln__inbox_push(struct kiln__worker *w, struct kiln__job *j)
 		 */
 	} while (!atomic_compare_exchange_weak_explicit(&w->inbox, &head, j,
 	    memory_order_release, memory_order_relaxed));
-	/* seq_cst: the publisher's fence of the sleep protocol (see top). */
+	/* seq_cst: the publisher's fence of the sleep protocol (see top).
+	 * (TSan does not model fences: liveness only.) */
 	atomic_thread_fence(memory_order_seq_cst);
 	/* Relaxed: ordered by the fence.  A busy w may not look at its
 	 * inbox for long; then a sleeper comes and takes the job. */
@@ -335,7 +336,8 @@ void kiln__wake_one(struct kiln_pool *pool)
 {
 	unsigned int i, n = pool->nworkers, start;
 
-	/* seq_cst: the publisher's fence of the sleep protocol (see top). */
+	/* seq_cst: the publisher's fence of the sleep protocol (see top).
+	 * (TSan does not model fences: liveness only.) */
 	atomic_thread_fence(memory_order_seq_cst);
 	/* Relaxed: ordered by the fence just above. */
 	if (atomic_load_explicit(&pool->nsleep, memory_order_relaxed) == 0)
@@ -584,7 +586,8 @@ static void sleep_idle(struct kiln__worker *w)
 	/* Relaxed: ordered before the look below by the fence. */
 	atomic_store_explicit(&w->sleep, KILN__SLEEPING, memory_order_relaxed);
 	atomic_fetch_add_explicit(&pool->nsleep, 1, memory_order_relaxed);
-	/* seq_cst: the sleeper's fence of the sleep protocol (see top). */
+	/* seq_cst: the sleeper's fence of the sleep protocol (see top).
+	 * (TSan does not model fences: liveness only.) */
 	atomic_thread_fence(memory_order_seq_cst);
 	while (!work_visible(w)) {
 		kiln__bump(&w->stats.sleeps);
@@ -666,6 +669,7 @@ void kiln__worker_fini(struct kiln__worker *w)
 
 	if (w->current != &w->native)
 		fiber_put(w, w->current);  /* the first fiber, never run */
+	kiln__io_stop(w);
 
 	for (f = w->free_fibers; f; f = next) {
 		next = f->next;
@@ -693,8 +697,8 @@ void *kiln__worker_main(void *arg)
 	kiln__futex_wake(&w->pool->started, 1);
 	w->current = &w->native;
 	switch_to(w, first, KILN__AFTER_NONE, NULL);
-	/* Back on our own stack: the pool is stopping. */
-	kiln__io_stop(w);
+	/* Back on our own stack: the pool is stopping.  The ring stays until
+	 * kiln__worker_fini: other threads may still kick this worker. */
 	kiln__self = &nonworker;
 	return NULL;
 }
