@@ -101,9 +101,42 @@ static int wait_fd(struct kiln__io *io, short events, int cancel_fd)
 			return -errno;
 		if (n > 0 && p[1].revents)
 			return -ECANCELED;
+		if (n > 0 && (p[0].revents & POLLNVAL))
+			return -EBADF;  /* as io_uring says it */
 		if (n > 0)
 			return p[0].revents;
 	}
+}
+
+/*
+ * connect(2) that a timeout and cancel_fd can interrupt: made non-blocking
+ * for the call (the descriptor's flags are restored after), then waited
+ * for like the other calls.
+ */
+static long connect_bounded(struct kiln__io *io, int cancel_fd)
+{
+	int fl = fcntl(io->fd, F_GETFL);
+	socklen_t elen = sizeof(int);
+	int err = 0;
+	long r;
+
+	if (fl < 0)
+		return -errno;
+	if (!(fl & O_NONBLOCK) && fcntl(io->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	r = connect(io->fd, io->buf, (socklen_t)io->len);
+	if (r < 0 && errno == EINPROGRESS) {
+		r = wait_fd(io, POLLOUT, cancel_fd);
+		if (r >= 0) {
+			r = getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err,
+			    &elen) < 0 ? -errno : -err;
+		}
+	} else if (r < 0) {
+		r = -errno;
+	}
+	if (!(fl & O_NONBLOCK))
+		fcntl(io->fd, F_SETFL, fl);
+	return r;
 }
 
 /*
@@ -117,7 +150,20 @@ long kiln__io_syscall(struct kiln__io *io, int cancel_fd)
 	short events = wait_events(io);
 	long r;
 
-	if (events && (io->timeout || cancel_fd >= 0)) {
+	/*
+	 * Wait for the descriptor first where the call could block for good,
+	 * so that the timeout and cancellation apply.  Not for negative
+	 * descriptors (poll ignores them; the call itself says EBADF), nor
+	 * for MSG_DONTWAIT, which must not wait at all.
+	 */
+	if (io->op == KILN__OP_CONNECT && (io->timeout || cancel_fd >= 0)) {
+		r = connect_bounded(io, cancel_fd);
+		errno = saved;
+		return r;
+	}
+	if (events && io->fd >= 0 && (io->timeout || cancel_fd >= 0) &&
+	    !((io->op == KILN__OP_RECV || io->op == KILN__OP_SEND) &&
+	    (io->flags & MSG_DONTWAIT))) {
 		r = wait_fd(io, events, cancel_fd);
 		if (r < 0 || io->op == KILN__OP_POLL) {
 			errno = saved;
@@ -128,10 +174,15 @@ long kiln__io_syscall(struct kiln__io *io, int cancel_fd)
 	case KILN__OP_READ:
 		r = io->off < 0 ? read(io->fd, io->buf, io->len) :
 		    pread(io->fd, io->buf, io->len, io->off);
+		/* io_uring ignores the offset of a pipe or socket: so do we. */
+		if (r < 0 && errno == ESPIPE)
+			r = read(io->fd, io->buf, io->len);
 		break;
 	case KILN__OP_WRITE:
 		r = io->off < 0 ? write(io->fd, io->buf, io->len) :
 		    pwrite(io->fd, io->buf, io->len, io->off);
+		if (r < 0 && errno == ESPIPE)
+			r = write(io->fd, io->buf, io->len);
 		break;
 	case KILN__OP_OPENAT:
 		r = openat(io->fd, io->buf, io->flags, (mode_t)io->off);
@@ -157,11 +208,20 @@ long kiln__io_syscall(struct kiln__io *io, int cancel_fd)
 	case KILN__OP_POLL: {
 		struct pollfd p = { .fd = io->fd, .events = (short)io->flags };
 
+		if (io->fd < 0) {
+			r = -1;
+			errno = EBADF;
+			break;
+		}
 		do
 			r = poll(&p, 1, -1);
 		while (r < 0 && errno == EINTR);
-		if (r >= 0)
+		if (r >= 0 && (p.revents & POLLNVAL)) {
+			r = -1;
+			errno = EBADF;
+		} else if (r >= 0) {
 			r = p.revents;
+		}
 		break;
 	}
 	case KILN__OP_SLEEP: {
@@ -184,16 +244,27 @@ long kiln__io_syscall(struct kiln__io *io, int cancel_fd)
 	return r;
 }
 
+/*
+ * The most one read or write moves, as in Linux's own read(2): a longer
+ * request is a short transfer, never a length cut to 32 bits.
+ */
+#define MAX_RW 0x7ffff000u
+
+static unsigned int rw_len(size_t len)
+{
+	return len > MAX_RW ? MAX_RW : (unsigned int)len;
+}
+
 /* The SQE for an op. */
 static void prep(struct io_uring_sqe *sqe, struct kiln__io *io)
 {
 	switch (io->op) {
 	case KILN__OP_READ:
-		io_uring_prep_read(sqe, io->fd, io->buf, (unsigned)io->len,
+		io_uring_prep_read(sqe, io->fd, io->buf, rw_len(io->len),
 		    (uint64_t)io->off);
 		break;
 	case KILN__OP_WRITE:
-		io_uring_prep_write(sqe, io->fd, io->buf, (unsigned)io->len,
+		io_uring_prep_write(sqe, io->fd, io->buf, rw_len(io->len),
 		    (uint64_t)io->off);
 		break;
 	case KILN__OP_OPENAT:
@@ -207,10 +278,11 @@ static void prep(struct io_uring_sqe *sqe, struct kiln__io *io)
 		io_uring_prep_fsync(sqe, io->fd, 0);
 		break;
 	case KILN__OP_RECV:
-		io_uring_prep_recv(sqe, io->fd, io->buf, io->len, io->flags);
+		io_uring_prep_recv(sqe, io->fd, io->buf, rw_len(io->len),
+		    io->flags);
 		break;
 	case KILN__OP_SEND:
-		io_uring_prep_send(sqe, io->fd, io->buf, io->len,
+		io_uring_prep_send(sqe, io->fd, io->buf, rw_len(io->len),
 		    io->flags | MSG_NOSIGNAL);
 		break;
 	case KILN__OP_ACCEPT:
@@ -313,21 +385,36 @@ static void via_helpers(struct kiln__worker *w, struct kiln__io *io)
 		io->res = (int)kiln__io_syscall(io, -1);
 		return;
 	}
-	if (kiln__park(KILN__AFTER_OFFLOAD, io) < 0)
-		io->res = (int)kiln__io_syscall(io, -1);
+	do {
+		io->again = 0;
+		if (kiln__park(KILN__AFTER_OFFLOAD, io) < 0) {
+			io->res = (int)kiln__io_syscall(io, -1);
+			return;
+		}
+	} while (io->again);  /* the queue was full: other work went first */
 }
 
 static long io_call(struct kiln__io *io)
 {
 	struct kiln__worker *w = kiln__worker_self();
 
+	/* -1 is the file position; other negative offsets are errors, on
+	 * every path alike. */
+	if ((io->op == KILN__OP_READ || io->op == KILN__OP_WRITE) &&
+	    io->off < -1)
+		return -EINVAL;
 	if (!w)
 		return kiln__io_syscall(io, -1);
 	io->timeout = w->current->timeout;
 	w->current->timeout = 0;
-	/* Acquire: pairs with the release store in kiln_pool_destroy. */
+	/*
+	 * Once destroy has begun, calls fail rather than wait; but a close
+	 * is still done (here, at once), or the descriptor would leak.
+	 * Acquire: pairs with the release store in kiln_pool_destroy.
+	 */
 	if (atomic_load_explicit(&w->pool->closing, memory_order_acquire))
-		return -ECANCELED;
+		return io->op == KILN__OP_CLOSE ? kiln__io_syscall(io, -1) :
+		    -ECANCELED;
 	io->fiber = w->current;
 	io->worker = w;
 	io->res = 0;

@@ -36,6 +36,7 @@ struct kiln__io {
 	struct __kernel_timespec ts;  /* TIMEOUT / LINK_TIMEOUT operand */
 	uint64_t deadline;  /* fallback sleep: CLOCK_MONOTONIC ns */
 	int res;
+	int again;            /* fallback: the helpers' queue was full */
 	unsigned int waiting; /* CQEs still due */
 	int expired;          /* the linked timeout fired */
 };

@@ -327,7 +327,8 @@ KILN_API int kiln_accept(int fd, struct sockaddr *addr, socklen_t *len,
 KILN_API int kiln_connect(int fd, const struct sockaddr *addr, socklen_t len);
 /* Wait until fd has one of events (POLLIN, ...); returns the events seen. */
 KILN_API int kiln_poll(int fd, short events);
-/* Park the calling task for ns nanoseconds.  Returns 0. */
+/* Park the calling task for ns nanoseconds.  Returns 0 (-ECANCELED if the
+ * pool is being destroyed). */
 KILN_API int kiln_sleep(uint64_t ns);
 /*
  * Bound the calling task's next I/O call (only that one) to ns nanoseconds:

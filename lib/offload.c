@@ -12,12 +12,18 @@
  * after each enqueue): a helper reads the count, looks at the queue, and
  * sleeps only if the count is unchanged, so no wake-up is lost.  Producers
  * skip the wake system call when no helper is idle (Dekker's pattern on
- * `idle` and the queue, both sides with a seq_cst fence).
+ * `idle` and the queue, both sides with a seq_cst fence).  A helper counted
+ * as idle may be about to take another item instead, and then block on it
+ * for long (a recv that never gets data): so a helper that takes an item
+ * and leaves others queued wakes or starts one more helper, as a producer
+ * does (more_hands).
  *
  * Operations on sockets and other pollable files may block forever, so the
- * helpers start more threads when all are busy (up to MAX_HELPERS), and a
- * pool-wide eventfd lets kiln_pool_destroy interrupt every waiting call
- * (see kiln__io_syscall).
+ * helpers start more threads when all are busy (up to MAX_HELPERS, with
+ * small stacks: they only make system calls), and a pool-wide eventfd lets
+ * kiln_pool_destroy interrupt every waiting call (see kiln__io_syscall).
+ * When the queue is full, the submitter is told to try again later; the
+ * task then waits as a ready fiber, not the worker.
  */
 #include "config.h"
 
@@ -34,7 +40,8 @@
 
 #define QUEUE_SIZE 1024u  /* a power of two */
 #define MIN_HELPERS 2u
-#define MAX_HELPERS 64u
+#define MAX_HELPERS 512u
+#define HELPER_STACK (128u * 1024)
 
 struct cell {
 	_Atomic size_t seq;
@@ -123,6 +130,35 @@ static struct kiln__io *dequeue(struct kiln__offload *o)
 	return io;
 }
 
+static int add_helper(struct kiln__offload *o);
+
+/*
+ * After an enqueue, or after a dequeue that may leave items behind: make
+ * sure some helper will take them, waking an idle one or starting one.
+ */
+static void more_hands(struct kiln__offload *o)
+{
+	/* seq_cst: the publisher's fence (Dekker, see the top).
+	 * (TSan does not model fences: liveness only.) */
+	atomic_thread_fence(memory_order_seq_cst);
+	/* Relaxed: ordered by the fence; a stale count errs on more hands. */
+	if (atomic_load_explicit(&o->enq, memory_order_relaxed) ==
+	    atomic_load_explicit(&o->deq, memory_order_relaxed))
+		return;
+	if (atomic_load_explicit(&o->idle, memory_order_relaxed))
+		kiln__futex_wake(&o->events, 1);
+	else
+		add_helper(o);  /* all busy: perhaps blocked for long */
+}
+
+/* Make the call; io may be gone once this returns. */
+static void run(struct kiln__offload *o, struct kiln__io *io)
+{
+	more_hands(o);
+	io->res = (int)kiln__io_syscall(io, o->cancel_fd);
+	o->done(io);
+}
+
 static void *helper_main(void *arg)
 {
 	struct kiln__offload *o = arg;
@@ -133,8 +169,7 @@ static void *helper_main(void *arg)
 		uint32_t ev;
 
 		if (io) {
-			io->res = (int)kiln__io_syscall(io, o->cancel_fd);
-			o->done(io);  /* io may be gone once this returns */
+			run(o, io);
 			continue;
 		}
 		/* Acquire: pairs with the release increment in submit. */
@@ -149,10 +184,9 @@ static void *helper_main(void *arg)
 		    memory_order_acquire))
 			kiln__futex_wait(&o->events, ev);
 		atomic_fetch_sub_explicit(&o->idle, 1, memory_order_relaxed);
-		if (io) {
-			io->res = (int)kiln__io_syscall(io, o->cancel_fd);
-			o->done(io);
-		} else if (atomic_load_explicit(&o->stop,
+		if (io)
+			run(o, io);
+		else if (atomic_load_explicit(&o->stop,
 		    memory_order_acquire)) {
 			return NULL;
 		}
@@ -162,6 +196,7 @@ static void *helper_main(void *arg)
 /* Start one more helper if there is room; 0 if one was started. */
 static int add_helper(struct kiln__offload *o)
 {
+	pthread_attr_t attr;
 	sigset_t all, old;
 	uint32_t i;
 	int ret;
@@ -173,10 +208,13 @@ static int add_helper(struct kiln__offload *o)
 		    memory_order_relaxed);
 		return -EAGAIN;
 	}
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, HELPER_STACK);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&o->thread[i], NULL, helper_main, o);
+	ret = pthread_create(&o->thread[i], &attr, helper_main, o);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (ret != 0) {
 		/* The slot stays reserved but unused; destroy skips it. */
 		o->thread[i] = 0;
@@ -206,8 +244,10 @@ int kiln__offload_create(struct kiln__offload **out,
 	o->done = done;
 	o->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (o->cancel_fd < 0) {
+		int err = errno;
+
 		kiln__free(o);
-		return -EMFILE;
+		return -err;
 	}
 	for (i = 0; i < MIN_HELPERS; i++) {
 		int ret = add_helper(o);
@@ -231,14 +271,7 @@ int kiln__offload_submit(struct kiln__offload *o, struct kiln__io *io)
 		return ret;
 	/* Release: pairs with the helpers' acquire load of the count. */
 	atomic_fetch_add_explicit(&o->events, 1, memory_order_release);
-	/* seq_cst: the publisher's fence (Dekker, see the top).
-	 * (TSan does not model fences: liveness only.) */
-	atomic_thread_fence(memory_order_seq_cst);
-	/* Relaxed: ordered by the fence. */
-	if (atomic_load_explicit(&o->idle, memory_order_relaxed))
-		kiln__futex_wake(&o->events, 1);
-	else
-		add_helper(o);  /* all busy: perhaps blocked for long */
+	more_hands(o);
 	return 0;
 }
 

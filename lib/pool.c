@@ -31,17 +31,23 @@ static unsigned int cpus_allowed(void)
 	return n > 0 ? (unsigned int)n : 1;
 }
 
+/* After the workers' threads are joined (or were never started). */
 static void free_pool(struct kiln_pool *pool, unsigned int inited)
 {
 	unsigned int i;
 
+	/*
+	 * Helpers first: one that has just handed a fiber back may still be
+	 * inside kiln__inbox_push, kicking that fiber's worker, when the
+	 * task it woke has already finished.
+	 */
+	if (pool->offload)
+		kiln__offload_destroy(pool->offload);
 	for (i = 0; i < inited; i++) {
 		kiln__worker_fini(pool->workers[i]);
 		kiln__free(pool->workers[i]);
 	}
 	kiln__free(pool->workers);
-	if (pool->offload)
-		kiln__offload_destroy(pool->offload);
 	kiln__free(pool);
 }
 
@@ -104,7 +110,8 @@ int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
 		return -EINVAL;
 	if (o.flags & ~KILN_OPT_NO_URING)
 		return -EINVAL;
-	if (o.ring_entries > 32768)
+	/* 2 at least: an operation and its linked timeout go in together. */
+	if (o.ring_entries == 1 || o.ring_entries > 32768)
 		return -EINVAL;
 	pool = kiln__alloc_aligned(sizeof(*pool), 64);
 	if (!pool)

@@ -64,7 +64,7 @@ int kiln__ring_init(struct kiln__ring *r, unsigned int entries)
 
 	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->efd < 0)
-		return -EMFILE;
+		return -errno;
 	for (i = 0; i < sizeof(setups) / sizeof(setups[0]); i++) {
 		memset(&p, 0, sizeof(p));
 		p.flags = setups[i];

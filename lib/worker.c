@@ -203,10 +203,10 @@ static void after_switch(void)
 		/* f is switched out: a helper may now finish and wake it. */
 		if (kiln__offload_submit(w->pool->offload, w->after.ptr) == 0)
 			break;
-		/* The helpers' queue is full: make the call here. */
-		((struct kiln__io *)w->after.ptr)->res =
-		    (int)kiln__io_syscall(w->after.ptr, -1);
-		resume(w, f);
+		/* The helpers' queue is full: f tries again after others ran. */
+		((struct kiln__io *)w->after.ptr)->again = 1;
+		kiln__enqueue(w, &f->job);
+		break;
 	}
 }
 
@@ -549,7 +549,10 @@ static int run_one(struct kiln__worker *w)
 		drain_inbox(w, victim(w));
 	j = take_ready(w);
 	if (j) {
-		kiln__io_flush(w, !kiln__deque_empty(&w->ready));
+		/* Only a resumed fiber is likely to add to the batch soon;
+		 * a detached task may compute for long. */
+		kiln__io_flush(w, j->kind == KILN__JOB_FIBER &&
+		    !kiln__deque_empty(&w->ready));
 		run_job(w, j);
 		return 1;
 	}
