@@ -109,12 +109,34 @@ static int wait_fd(struct kiln__io *io, short events, int cancel_fd)
 }
 
 /*
+ * Wait 10 ms at most, or until cancel_fd is readable (-ECANCELED) or the
+ * deadline end (ns, 0: none) has passed (-ETIME).
+ */
+static int pause_bounded(int cancel_fd, uint64_t end)
+{
+	struct pollfd p = { .fd = cancel_fd, .events = POLLIN };
+	uint64_t now = kiln__now_ns();
+	int ms = 10;
+
+	if (end && now >= end)
+		return -ETIME;
+	if (end && (end - now) / 1000000 < 10)
+		ms = (int)((end - now + 999999) / 1000000);
+	if (poll(&p, cancel_fd >= 0 ? 1 : 0, ms) > 0)
+		return -ECANCELED;
+	return 0;
+}
+
+/*
  * connect(2) that a timeout and cancel_fd can interrupt: made non-blocking
  * for the call (the descriptor's flags are restored after), then waited
- * for like the other calls.
+ * for like the other calls.  A Unix-domain listener with a full backlog
+ * says EAGAIN instead of EINPROGRESS, and there is nothing to poll for:
+ * we try again every 10 ms, as the blocking call would have waited.
  */
 static long connect_bounded(struct kiln__io *io, int cancel_fd)
 {
+	uint64_t end = io->timeout ? kiln__now_ns() + io->timeout : 0;
 	int fl = fcntl(io->fd, F_GETFL);
 	socklen_t elen = sizeof(int);
 	int err = 0;
@@ -124,7 +146,12 @@ static long connect_bounded(struct kiln__io *io, int cancel_fd)
 		return -errno;
 	if (!(fl & O_NONBLOCK) && fcntl(io->fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
-	r = connect(io->fd, io->buf, (socklen_t)io->len);
+	while ((r = connect(io->fd, io->buf, (socklen_t)io->len)) < 0 &&
+	    errno == EAGAIN && !(fl & O_NONBLOCK)) {
+		r = pause_bounded(cancel_fd, end);
+		if (r < 0)
+			goto out;
+	}
 	if (r < 0 && errno == EINPROGRESS) {
 		r = wait_fd(io, POLLOUT, cancel_fd);
 		if (r >= 0) {
@@ -134,6 +161,7 @@ static long connect_bounded(struct kiln__io *io, int cancel_fd)
 	} else if (r < 0) {
 		r = -errno;
 	}
+out:
 	if (!(fl & O_NONBLOCK))
 		fcntl(io->fd, F_SETFL, fl);
 	return r;
@@ -325,7 +353,13 @@ static void on_cqe(void *ctx, uint64_t ud, int res)
 	    UD_TIMEOUT);
 
 	if (ud & UD_TIMEOUT) {
-		if (res == -ETIME)
+		/*
+		 * -ECANCELED: the operation finished first.  Anything else
+		 * means the timeout fired: -ETIME, or the result of its
+		 * attempt to cancel an operation running in the kernel's
+		 * worker threads (-EALREADY, -ENOENT).
+		 */
+		if (res != -ECANCELED)
 			io->expired = 1;
 	} else {
 		io->res = res;
@@ -425,9 +459,17 @@ static long io_call(struct kiln__io *io)
 		via_helpers(w, io);
 	/* Counted where the task resumes, which may be another worker. */
 	kiln__bump(&kiln__worker_self()->stats.io_completed);
-	/* A linked timeout that fired cancelled the call: report why. */
-	if (io->expired && io->res == -ECANCELED)
+	/*
+	 * A linked timeout that fired, or destroy, cancelled the call: say
+	 * why.  Some operations report their cancellation as -EINTR (a
+	 * Unix-domain connect waiting for room in the listener's backlog).
+	 */
+	if (io->expired && (io->res == -ECANCELED || io->res == -EINTR))
 		return -ETIME;
+	/* Acquire: pairs with the release store in kiln_pool_destroy. */
+	if (io->res == -EINTR && atomic_load_explicit(
+	    &kiln__worker_self()->pool->closing, memory_order_acquire))
+		return -ECANCELED;
 	return io->res;
 }
 
