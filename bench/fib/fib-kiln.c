@@ -4,11 +4,7 @@
  * function directly when no thief took the task.
  * Usage: fib-kiln N [WORKERS [CUTOFF]]; CUTOFF 0 means a task per call.
  */
-#include <string.h>
-
-#include <kiln.h>
-
-#include "bench.h"
+#include "bench-kiln.h"
 #include "fib.h"
 
 static unsigned int cutoff;
@@ -42,45 +38,21 @@ static void run(void *p)
 	j->result = fib_task(j->n);
 }
 
-static void nothing(void *p)
-{
-	(void)p;
-}
-
 int main(int argc, char **argv)
 {
-	struct kiln_options opt = { 0 };
+	unsigned int workers;
 	struct kiln_stats st;
-	kiln_pool *pool;
 	struct job job;
 	char extra[96];
-	double t0, t;
-	int ret;
+	double t;
 
 	job.n = (unsigned int)bench_arg(argc, argv, 1, "N", 0, 0, FIB_MAX_N);
-	opt.workers = (unsigned int)bench_arg(argc, argv, 2, "WORKERS", 0, 1,
+	workers = (unsigned int)bench_arg(argc, argv, 2, "WORKERS", 0, 1,
 	    4096);
 	cutoff = (unsigned int)bench_arg(argc, argv, 3, "CUTOFF", 0, 0,
 	    FIB_MAX_N);
-	ret = kiln_pool_create(&pool, &opt);
-	if (ret < 0) {
-		fprintf(stderr, "%s: kiln_pool_create: %s\n", argv[0],
-		    strerror(-ret));
+	if (bench_kiln_time(argv[0], workers, run, &job, &t, &st))
 		return 1;
-	}
-	ret = kiln_run(pool, nothing, NULL); /* warm-up: threads running */
-	if (ret >= 0) {
-		t0 = bench_now();
-		ret = kiln_run(pool, run, &job);
-		t = bench_now() - t0;
-	}
-	if (ret < 0) {
-		fprintf(stderr, "%s: kiln_run: %s\n", argv[0], strerror(-ret));
-		kiln_pool_destroy(pool);
-		return 1;
-	}
-	kiln_pool_stats(pool, &st);
-	kiln_pool_destroy(pool);
 	snprintf(extra, sizeof(extra), " tasks=%" PRIu64 " steals=%" PRIu64,
 	    st.spawns, st.steals);
 	bench_report("fib", "kiln", job.n, cutoff, st.workers, job.result, t,
