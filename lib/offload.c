@@ -29,7 +29,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -37,6 +36,7 @@
 #include "alloc.h"
 #include "futex.h"
 #include "offload.h"
+#include "thread.h"
 
 #define QUEUE_SIZE 1024u  /* a power of two */
 #define MIN_HELPERS 2u
@@ -196,8 +196,6 @@ static void *helper_main(void *arg)
 /* Start one more helper if there is room; 0 if one was started. */
 static int add_helper(struct kiln__offload *o)
 {
-	pthread_attr_t attr;
-	sigset_t all, old;
 	uint32_t i;
 	int ret;
 
@@ -208,19 +206,10 @@ static int add_helper(struct kiln__offload *o)
 		    memory_order_relaxed);
 		return -EAGAIN;
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, HELPER_STACK);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&o->thread[i], &attr, helper_main, o);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	if (ret != 0) {
-		/* The slot stays reserved but unused; destroy skips it. */
-		o->thread[i] = 0;
-		return -ret;
-	}
-	return 0;
+	ret = kiln__thread_start(&o->thread[i], helper_main, o, HELPER_STACK);
+	if (ret < 0)
+		o->thread[i] = 0;  /* the slot stays unused; destroy skips it */
+	return ret;
 }
 
 int kiln__offload_create(struct kiln__offload **out,

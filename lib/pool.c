@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "futex.h"
 #include "io.h"
 #include "offload.h"
+#include "thread.h"
 #include "worker.h"
 
 #define DEFAULT_STACK (256u * 1024)
@@ -93,7 +93,6 @@ int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
 {
 	struct kiln_options o = { 0 };
 	struct kiln_pool *pool;
-	sigset_t all, old;
 	unsigned int i;
 	int ret = 0;
 
@@ -150,16 +149,12 @@ int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
 		free_pool(pool, i);
 		return ret;
 	}
-	/* Workers take no signals: they belong to the application's threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < pool->nworkers; i++) {
-		ret = -pthread_create(&pool->workers[i]->thread, NULL,
-		    kiln__worker_main, pool->workers[i]);
+		ret = kiln__thread_start(&pool->workers[i]->thread,
+		    kiln__worker_main, pool->workers[i], 0);
 		if (ret < 0)
 			break;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret < 0) {
 		stop_workers(pool, i);
 		free_pool(pool, pool->nworkers);
