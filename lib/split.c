@@ -221,22 +221,28 @@ enum kiln__pop kiln__split_pop(struct kiln__split *q, kiln_task **out)
 }
 
 /*
- * Owner: the index of the slot holding t that no thief has taken yet, or -1.
- * The newest slots are searched first: that is where a sync finds its task.
+ * Owner: the index of the slot of this deque holding t that no thief has
+ * taken yet, or -1.  t's frame says where it was put (kiln__slot, cleared
+ * when anyone but the owner's inline sync takes it), so no search is needed.
  */
 ptrdiff_t kiln__split_find(struct kiln__split *q, const kiln_task *t)
 {
-	/* Relaxed: a stale head only makes us look at a NULLed slot. */
+	/* Relaxed: see untie(); a stale slot fails the checks below, or
+	 * finds a slot that kiln__split_pop then reports as stolen. */
+	kiln_task **s = __atomic_load_n(&t->kiln__slot, __ATOMIC_RELAXED);
+	/* Relaxed: a stale head only lets a stolen slot through, likewise. */
 	uint32_t h = HEAD(atomic_load_explicit(&q->ts, memory_order_relaxed));
-	size_t i = idx(q, q->fast.tail);
+	uintptr_t p = (uintptr_t)s, lo = (uintptr_t)q->base;
 
-	while (i > h) {
-		i--;
-		/* Relaxed: only a pointer comparison; a thief may NULL it. */
-		if (atomic_load_explicit(&q->base[i], memory_order_relaxed) == t)
-			return (ptrdiff_t)i;
-	}
-	return -1;
+	if (p < lo || p >= (uintptr_t)q->fast.tail)
+		return -1;
+	if ((size_t)(s - (kiln_task **)q->base) < h)
+		return -1;
+	/* Relaxed: only a pointer comparison; a thief may NULL it. */
+	if (atomic_load_explicit(&q->base[s - (kiln_task **)q->base],
+	    memory_order_relaxed) != t)
+		return -1;
+	return s - (kiln_task **)q->base;
 }
 
 /* Owner: the index of the newest slot (-1 if none). */

@@ -79,12 +79,15 @@ static void init_task(kiln_task *t, struct probe *p)
 	t->kiln__fn = run_probe;
 	t->kiln__arg = p;
 	__atomic_store_n(&t->kiln__state, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->kiln__slot, NULL, __ATOMIC_RELAXED);
 }
 
-/* Push t as kiln_spawn's fast path does: store at tail, move tail up. */
+/* Push t as kiln_spawn's fast path does: record the slot in the frame,
+ * store at tail, move tail up. */
 static void push(struct kiln__split *d, kiln_task *t)
 {
 	cr_assert(d->fast.tail != d->fast.end);
+	__atomic_store_n(&t->kiln__slot, d->fast.tail, __ATOMIC_RELAXED);
 	__atomic_store_n(d->fast.tail, t, __ATOMIC_RELAXED);
 	d->fast.tail++;
 }
@@ -304,6 +307,7 @@ Test(split, find)
 	struct probe p = { 0 };
 	int i, busy;
 
+	init_task(&other, &p);
 	for (i = 0; i < 3; i++) {
 		init_task(&t[i], &p);
 		push(q, &t[i]);
