@@ -222,17 +222,21 @@ static void start_bounded(kiln_pool *p, struct bounded *b,
 	cr_assert(eq(int, ld(&b->go_failed), 0));
 }
 
-/* 1 if b finished within limit seconds of now. */
-static int wait_bounded(struct bounded *b, double limit)
+/* 1 if b finished before the CLOCK_MONOTONIC time end (ns). */
+static int wait_bounded_until(struct bounded *b, uint64_t end)
 {
-	uint64_t end = now_ns() + (uint64_t)(limit * 1e9);
-
 	while (!atomic_load_explicit(&b->done, memory_order_acquire)) {
 		if (now_ns() > end)
 			return 0;
 		usleep(1000);
 	}
 	return 1;
+}
+
+/* 1 if b finished within limit seconds of now. */
+static int wait_bounded(struct bounded *b, double limit)
+{
+	return wait_bounded_until(b, now_ns() + (uint64_t)(limit * 1e9));
 }
 
 /* ------------------------------------------------------------------ */
@@ -683,8 +687,8 @@ Test(io, error_codes_and_eof)
 /*
  * A negative descriptor is -EBADF, like any other descriptor that is not
  * open (read(2) and the others return EBADF for it).  Each call runs in a
- * task of its own, bounded: a call that does not return is reported by
- * name.
+ * task of its own, in a pool of its own (so that a call that hangs holds
+ * up no other), bounded: a call that does not return is reported by name.
  */
 struct negcall {
 	const char *name;
@@ -754,22 +758,26 @@ Test(io, negative_fd_is_ebadf)
 	};
 	enum { N = sizeof(calls) / sizeof(calls[0]) };
 	struct negcall c[N];
+	kiln_pool *p[N];
 	int i, finished[N];
+	uint64_t end;
 
 	for (i = 0; i < N; i++) {
+		p[i] = make_pool(1, 0);
 		c[i].name = calls[i].name;
 		c[i].r = 1;
-		start_bounded(pool, &c[i].b, calls[i].fn, &c[i]);
+		start_bounded(p[i], &c[i].b, calls[i].fn, &c[i]);
 	}
-	/* Each call fails at once; 5 s is only the limit of the wait. */
+	/* Each call fails at once; 3 s is only the limit of the wait. */
+	end = now_ns() + 3000 * MS;
 	for (i = 0; i < N; i++)
-		finished[i] = wait_bounded(&c[i].b, i == 0 ? 5.0 : 0.5);
+		finished[i] = wait_bounded_until(&c[i].b, end);
 	/* Cancel what still waits, while c is alive. */
-	kiln_pool_destroy(pool);
-	pool = NULL;
+	for (i = 0; i < N; i++)
+		kiln_pool_destroy(p[i]);
 	for (i = 0; i < N; i++) {
 		cr_expect(eq(int, finished[i], 1), "%s(-1, ...) did not "
-		    "return within 5 s (after destroy it returned %ld)",
+		    "return within 3 s (after destroy it returned %ld)",
 		    c[i].name, c[i].r);
 		if (finished[i])
 			cr_expect(eq(long, c[i].r, (long)-EBADF),
@@ -1671,22 +1679,21 @@ Test(io, destroy_cancels_calls_in_flight_no_uring_flag)
 }
 
 /* ------------------------------------------------------------------ */
-/* Many idle connections do not hold up a busy one.                    */
-
-#define IDLE_CONNS 200
+/* Idle connections do not hold up a ready one.                        */
 
 struct idle {
+	int n;
 	int (*sv)[2];
 	int ping[2];
 	atomic_int go_failed, idle_done;
 	long pong_r;
 	char c;
-};
-
-struct idle_arg {
-	struct idle *s;
-	int i;
-	long r;
+	struct idle_arg {
+		struct idle *s;
+		int i;
+		long r;
+	} *a;
+	struct bounded b;
 };
 
 static void idle_conn(void *p)
@@ -1700,15 +1707,15 @@ static void idle_conn(void *p)
 
 static void idle_root(void *p)
 {
-	struct idle_arg *a = p;
+	struct idle *s = p;
 	int i;
 
-	for (i = 0; i < IDLE_CONNS; i++)
-		if (kiln_go(idle_conn, &a[i]) != 0)
-			atomic_fetch_add(&a[i].s->go_failed, 1);
+	for (i = 0; i < s->n; i++)
+		if (kiln_go(idle_conn, &s->a[i]) != 0)
+			atomic_fetch_add(&s->go_failed, 1);
 }
 
-static void busy_conn(void *p)
+static void ready_conn(void *p)
 {
 	struct idle *s = p;
 
@@ -1719,58 +1726,82 @@ static void busy_conn(void *p)
 }
 
 /*
- * A server with many idle connections (each a task in kiln_recv) and one
- * connection whose data is there: its kiln_recv must return.  On io_uring
- * each recv is an armed poll; the fallback must not let the idle ones hold
- * every helper thread while the ready one waits in the queue.
+ * A server with n idle connections (each a task in kiln_recv) and one
+ * whose data is there: its kiln_recv must return.  On io_uring each recv
+ * is an armed poll; the fallback must not leave the ready one waiting
+ * behind idle ones that hold every helper thread.  Returns 1 if the ready
+ * recv returned within limit seconds.
  */
-Test(io, idle_connections_do_not_hold_up_a_ready_one)
+static int idle_connections(int n, double limit)
 {
-	struct idle s;
-	struct idle_arg *a = calloc(IDLE_CONNS, sizeof(*a));
-	struct bounded b;
+	kiln_pool *p = make_pool(2, 0);
+	struct idle *s = calloc(1, sizeof(*s));
 	int i, finished;
 
-	memset(&s, 0, sizeof(s));
-	s.sv = calloc(IDLE_CONNS, sizeof(*s.sv));
-	cr_assert(a && s.sv);
-	for (i = 0; i < IDLE_CONNS; i++) {
+	cr_assert(not(eq(ptr, s, NULL)));
+	s->n = n;
+	s->sv = calloc((size_t)n, sizeof(*s->sv));
+	s->a = calloc((size_t)n, sizeof(*s->a));
+	cr_assert(s->sv && s->a);
+	for (i = 0; i < n; i++) {
 		cr_assert(eq(int, socketpair(AF_UNIX, SOCK_STREAM |
-		    SOCK_CLOEXEC, 0, s.sv[i]), 0));
-		a[i].s = &s;
-		a[i].i = i;
-		a[i].r = 1;
+		    SOCK_CLOEXEC, 0, s->sv[i]), 0));
+		s->a[i].s = s;
+		s->a[i].i = i;
+		s->a[i].r = 1;
 	}
 	cr_assert(eq(int, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-	    s.ping), 0));
-	s.pong_r = 1;
-	run_on(pool, idle_root, a);
-	cr_assert(eq(int, ld(&s.go_failed), 0));
-	start_bounded(pool, &b, busy_conn, &s);
-	/* Data is there after 20 ms: 5 s only bounds a hang. */
-	finished = wait_bounded(&b, 5.0);
-	kiln_pool_destroy(pool);  /* cancels the idle ones */
-	pool = NULL;
-	cr_expect(eq(int, finished, 1), "with %d idle connections, a recv "
-	    "whose data was there did not return within 5 s", IDLE_CONNS);
-	cr_expect(eq(long, s.pong_r, 1L), "the ready recv returned %ld",
-	    s.pong_r);
-	cr_expect(eq(int, ld(&s.idle_done), IDLE_CONNS));
-	for (i = 0; i < IDLE_CONNS; i++) {
-		if (a[i].r != -ECANCELED) {
-			cr_expect(eq(long, a[i].r, (long)-ECANCELED),
+	    s->ping), 0));
+	s->pong_r = 1;
+	run_on(p, idle_root, s);
+	cr_assert(eq(int, ld(&s->go_failed), 0));
+	start_bounded(p, &s->b, ready_conn, s);
+	finished = wait_bounded(&s->b, limit);
+	kiln_pool_destroy(p);  /* cancels the idle ones */
+	if (finished)
+		cr_expect(eq(long, s->pong_r, 1L), "the ready recv returned "
+		    "%ld", s->pong_r);
+	cr_expect(eq(int, ld(&s->idle_done), n));
+	for (i = 0; i < n; i++) {
+		if (s->a[i].r != -ECANCELED) {
+			cr_expect(eq(long, s->a[i].r, (long)-ECANCELED),
 			    "idle connection %d", i);
 			break;
 		}
 	}
-	for (i = 0; i < IDLE_CONNS; i++) {
-		close(s.sv[i][0]);
-		close(s.sv[i][1]);
+	for (i = 0; i < n; i++) {
+		close(s->sv[i][0]);
+		close(s->sv[i][1]);
 	}
-	close(s.ping[0]);
-	close(s.ping[1]);
-	free(s.sv);
-	free(a);
+	close(s->ping[0]);
+	close(s->ping[1]);
+	free(s->sv);
+	free(s->a);
+	free(s);
+	return finished;
+}
+
+/*
+ * Four idle connections.  The failure this looks for depends on how the
+ * calls meet the helper threads, so it comes up in some runs only: eight
+ * tries (the data is there after 20 ms; 1 s only bounds a hang).
+ */
+Test(io, few_idle_connections_do_not_hold_up_a_ready_one)
+{
+	int trial, finished = 1;
+
+	for (trial = 1; trial <= 8 && finished; trial++)
+		finished = idle_connections(4, 1.0);
+	cr_expect(eq(int, finished, 1), "try %d: with 4 idle connections, "
+	    "a recv whose data was there did not return within 1 s",
+	    trial - 1);
+}
+
+Test(io, many_idle_connections_do_not_hold_up_a_ready_one)
+{
+	cr_expect(eq(int, idle_connections(200, 5.0), 1), "with 200 idle "
+	    "connections, a recv whose data was there did not return within "
+	    "5 s");
 }
 
 /* ------------------------------------------------------------------ */
