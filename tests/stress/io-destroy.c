@@ -298,7 +298,7 @@ static void iteration(unsigned long it, unsigned long ntasks,
 
 int main(int argc, char **argv)
 {
-	unsigned long iterations = stress_arg(argc, argv, 1, 24);
+	unsigned long iterations = stress_arg(argc, argv, 1, 60);
 	unsigned long ntasks = stress_arg(argc, argv, 2, 36);
 	const char *tmp = getenv("TMPDIR");
 	char path[256], block[4096];

@@ -168,7 +168,8 @@ static void one_pass(const char *dir, unsigned int flags, unsigned long tasks,
 {
 	struct kiln_options o = { .workers = (unsigned int)workers,
 	    .flags = flags };
-	const char *name = flags ? "fallback" : "ring";
+	/* The first pass is the default: io_uring, unless KILN_NO_URING=1. */
+	const char *name = flags ? "KILN_OPT_NO_URING" : "default";
 	struct job *jobs = calloc(tasks, sizeof(*jobs));
 	size_t size = (size_t)region_off((unsigned int)tasks);
 	uint8_t *all = malloc(size);
@@ -247,9 +248,10 @@ static void one_pass(const char *dir, unsigned int flags, unsigned long tasks,
 	}
 	if (mismatch(all, RO_SIZE, RO_SEED, 0) != RO_SIZE)
 		stress_fail("%s: the read-only part changed", name);
-	printf("io-stress: %s: %lu tasks x %lu rounds on %lu workers: "
-	    "%lu reads, %lu writes, %llu batches\n", name, tasks, rounds,
-	    workers, reads, writes, (unsigned long long)st.io_batches);
+	printf("io-stress: %s: %lu tasks x %lu rounds on %lu workers "
+	    "(%u without io_uring): %lu reads, %lu writes, %llu batches\n",
+	    name, tasks, rounds, workers, st.io_fallback, reads, writes,
+	    (unsigned long long)st.io_batches);
 	for (i = 0; i < tasks; i++) {
 		free(jobs[i].rbuf);
 		free(jobs[i].wbuf);

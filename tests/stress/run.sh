@@ -48,7 +48,7 @@ args() {
 	sync-race) echo "$((200 * scale)) 32" ;;
 	create-destroy) echo "$((60 * scale)) 2" ;;
 	io-stress) echo "$((32 * scale)) 24 2" ;;
-	io-destroy) echo "$((24 * scale)) 36" ;;
+	io-destroy) echo "$((60 * scale)) 36" ;;
 	esac
 }
 
