@@ -567,8 +567,14 @@ static int work_visible(struct kiln__worker *w)
 	struct kiln_pool *pool = w->pool;
 	unsigned int i;
 
-	/* seq_cst: loads of the sleep protocol, after the fence (see top). */
-	if (atomic_load_explicit(&pool->stop, memory_order_seq_cst))
+	/*
+	 * seq_cst: loads of the sleep protocol, after the fence (see top).
+	 * closing counts as work until this worker has cancelled its I/O:
+	 * kiln_pool_destroy only kicks workers it sees asleep.
+	 */
+	if (atomic_load_explicit(&pool->stop, memory_order_seq_cst) ||
+	    (!w->cancelled && atomic_load_explicit(&pool->closing,
+	    memory_order_seq_cst)))
 		return 1;
 	for (i = 0; i < pool->nworkers; i++) {
 		struct kiln__worker *v = pool->workers[i];

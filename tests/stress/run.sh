@@ -24,7 +24,7 @@ esac
 here=$(cd "$(dirname "$0")" && pwd) || exit 99
 [ -d "$build" ] || { echo "$0: $build: no such directory" >&2; exit 99; }
 
-progs="deque-stress cl-stress spawn-storm sync-race create-destroy"
+progs="deque-stress cl-stress spawn-storm sync-race create-destroy io-stress io-destroy"
 
 missing=
 for p in $progs; do
@@ -47,6 +47,8 @@ args() {
 	spawn-storm) echo "$((5 * scale)) 20 6" ;;
 	sync-race) echo "$((200 * scale)) 32" ;;
 	create-destroy) echo "$((60 * scale)) 2" ;;
+	io-stress) echo "$((32 * scale)) 24 2" ;;
+	io-destroy) echo "$((60 * scale)) 36" ;;
 	esac
 }
 
