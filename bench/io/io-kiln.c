@@ -9,7 +9,9 @@
  * The runtime is printed as "kiln", or "kiln-fallback" when the workers did
  * their I/O through helper threads; after bench.h's fields come kiln's
  * counters for the timed region: batches (io_uring_enter calls that
- * submitted), reads_per_batch, suspends, steals and sleeps.
+ * submitted), reads_per_batch, suspends, steals and sleeps, and share=, the
+ * per cent of the reads issued on each worker (the last one shown counts
+ * for all workers from the 16th on).
  */
 #include <string.h>
 
@@ -17,11 +19,15 @@
 
 #include "io.h"
 
+#define MAX_SHOWN 16  /* workers whose share of the reads is printed */
+
 struct job {
 	int fd;
 	uint64_t n, nblocks;
 	unsigned int tasks;
-	uint64_t sum, bad;  /* __atomic, relaxed: read after kiln_run */
+	/* __atomic, relaxed: read after kiln_run */
+	uint64_t sum, bad;
+	uint64_t on[MAX_SHOWN];  /* reads issued by worker w */
 };
 
 /* Task k: reads [part k of n) one after the other, each kiln_read parking
@@ -35,14 +41,20 @@ static void task(size_t begin, size_t end, void *p)
 	for (k = begin; k < end; k++) {
 		uint64_t i = io_part(j->n, k, j->tasks);
 		uint64_t e = io_part(j->n, k + 1, j->tasks);
-		uint64_t sum = 0, bad = 0;
+		uint64_t sum = 0, bad = 0, on[MAX_SHOWN] = { 0 };
+		unsigned int w;
 
 		for (; i < e; i++) {
 			uint64_t b = io_block(i, j->nblocks);
-			ssize_t r = kiln_read(j->fd, buf, IO_BS,
-			    (off_t)(b * IO_BS));
-			uint64_t s = io_check(buf, (long)r, b);
+			ssize_t r;
+			uint64_t s;
 
+			/* The worker whose ring (or helpers) get the read: the
+			 * task may resume on another. */
+			w = (unsigned int)kiln_worker_id();
+			on[w < MAX_SHOWN ? w : MAX_SHOWN - 1]++;
+			r = kiln_read(j->fd, buf, IO_BS, (off_t)(b * IO_BS));
+			s = io_check(buf, (long)r, b);
 			bad += s == 0;
 			sum += s;
 		}
@@ -50,6 +62,10 @@ static void task(size_t begin, size_t end, void *p)
 		 * returned, which orders every task before it. */
 		__atomic_fetch_add(&j->sum, sum, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&j->bad, bad, __ATOMIC_RELAXED);
+		for (w = 0; w < MAX_SHOWN; w++)
+			if (on[w])
+				__atomic_fetch_add(&j->on[w], on[w],
+				    __ATOMIC_RELAXED);
 	}
 }
 
@@ -71,8 +87,10 @@ int main(int argc, char **argv)
 	kiln_pool *pool;
 	struct io_args a;
 	struct job job, warm;
-	char extra[320];
-	double t0 = 0, t = 0;
+	char extra[512];
+	size_t len;
+	unsigned int w;
+	double t0 = 0, t = 0, c0 = 0, c = 0;
 	int fd, ret;
 
 	fd = io_setup(argc, argv, &a, 1, 64);
@@ -91,9 +109,11 @@ int main(int argc, char **argv)
 	ret = kiln_run(pool, run, &warm);
 	if (ret >= 0) {
 		kiln_pool_stats(pool, &before);
+		c0 = io_cpu();
 		t0 = bench_now();
 		ret = kiln_run(pool, run, &job);
 		t = bench_now() - t0;
+		c = io_cpu() - c0;
 		kiln_pool_stats(pool, &after);
 	}
 	kiln_pool_destroy(pool);
@@ -113,7 +133,13 @@ int main(int argc, char **argv)
 	    " sleeps=%" PRIu64 " fallback_workers=%u", D(io_batches),
 	    D(io_batches) ? (double)D(io_completed) / (double)D(io_batches) :
 	    0.0, D(suspends), D(steals), D(sleeps), after.io_fallback);
+	/* How the reads were spread: per worker, in per cent. */
+	len = strlen(extra);
+	for (w = 0; w < after.workers && w < MAX_SHOWN; w++)
+		len += (size_t)snprintf(extra + len, sizeof(extra) - len,
+		    "%s%.0f", w ? "/" : " share=", 100.0 * (double)job.on[w] /
+		    (double)a.n);
 	io_report(after.io_fallback ? "kiln-fallback" : "kiln", &a,
-	    after.workers, a.depth, job.sum, t, extra);
+	    after.workers, a.depth, job.sum, t, c, extra);
 	return 0;
 }

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	struct thr *th;
 	uint64_t sum = 0, bad = 0;
 	unsigned int i, n;
-	double t0, t;
+	double t0, t, c0, c;
 	int fd, ret;
 
 	fd = io_setup(argc, argv, &a, 1, 1);
@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 		}
 	}
 	/* Every thread is created and waiting: the clock starts as they go. */
+	c0 = io_cpu();
 	pthread_barrier_wait(&start);
 	t0 = bench_now();
 	for (i = 0; i < n; i++) {
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
 		bad += th[i].bad;
 	}
 	t = bench_now() - t0;
+	c = io_cpu() - c0;
 	close(fd);
 	if (bad) {
 		fprintf(stderr, "%s: %llu of %llu reads brought back the wrong "
@@ -75,6 +77,6 @@ int main(int argc, char **argv)
 		    (unsigned long long)a.n);
 		return 1;
 	}
-	io_report("pread-pool", &a, n, n, sum, t, NULL);
+	io_report("pread-pool", &a, n, n, sum, t, c, NULL);
 	return 0;
 }

@@ -11,7 +11,7 @@ int main(int argc, char **argv)
 	static unsigned char buf[IO_BS] __attribute__((aligned(4096)));
 	struct io_args a;
 	uint64_t sum, bad = 0;
-	double t0, t;
+	double t0, t, c0, c;
 	int fd;
 
 	fd = io_setup(argc, argv, &a, 1, 1);
@@ -20,9 +20,11 @@ int main(int argc, char **argv)
 		    "and DEPTH must be 1\n", argv[0]);
 		return 2;
 	}
+	c0 = io_cpu();
 	t0 = bench_now();
 	sum = io_pread_range(fd, buf, 0, a.n, a.nblocks, &bad);
 	t = bench_now() - t0;
+	c = io_cpu() - c0;
 	close(fd);
 	if (bad) {
 		fprintf(stderr, "%s: %llu of %llu reads brought back the wrong "
@@ -30,6 +32,6 @@ int main(int argc, char **argv)
 		    (unsigned long long)a.n);
 		return 1;
 	}
-	io_report("pread", &a, 1, 1, sum, t, NULL);
+	io_report("pread", &a, 1, 1, sum, t, c, NULL);
 	return 0;
 }

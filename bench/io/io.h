@@ -12,7 +12,10 @@
  * once from end to end before the clock starts.  WORKERS threads or kiln
  * workers; DEPTH reads in flight (kiln: tasks; the pread programs have one
  * per thread and print that).  The line printed is bench.h's, with
- * cutoff=DEPTH, and fields of its own: iops= mib= and for kiln its counters.
+ * cutoff=DEPTH, and fields of its own: iops=, mib=, cpu= (the CPU time, user
+ * and system, of all the process's threads over the timed region: on a
+ * shared machine, ops per CPU second is steadier than ops per second), and
+ * for kiln its counters.
  *
  * Read i (0 <= i < N) is of block io_block(i): a hash of i, not a stream per
  * thread, so that every program reads the same blocks whatever its threads
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -241,16 +245,27 @@ static inline uint64_t io_pread_range(int fd, unsigned char *buf,
 	return sum;
 }
 
-/* The one line, with iops= and mib= after bench.h's fields. */
+/* CPU time, user and system, of every thread of the process so far. */
+static inline double io_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
+/* The one line, with iops=, mib= and cpu= after bench.h's fields. */
 static inline void io_report(const char *runtime, const struct io_args *a,
     unsigned int workers, unsigned int depth, uint64_t sum, double seconds,
-    const char *extra)
+    double cpu, const char *extra)
 {
 	char more[512];
 
-	snprintf(more, sizeof(more), " iops=%.0f mib=%llu%s",
+	snprintf(more, sizeof(more), " iops=%.0f mib=%llu cpu=%.6f%s",
 	    seconds > 0 ? (double)a->n / seconds : 0.0,
-	    (unsigned long long)(a->nblocks * IO_BS >> 20), extra ? extra : "");
+	    (unsigned long long)(a->nblocks * IO_BS >> 20), cpu,
+	    extra ? extra : "");
 	bench_report("io", runtime, a->n, depth, workers, sum, seconds, more);
 }
 
