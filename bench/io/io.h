@@ -144,8 +144,8 @@ static inline int io_create(const char *path, uint64_t nblocks)
 
 /*
  * Read the whole file once, checking every block: this warms it into the
- * page cache and tells whether it is ours.  1 if it is, 0 if not, -1 on an
- * error.
+ * page cache and tells whether it is as it must be.  1 if it is, 0 if not,
+ * -1 on an error.
  */
 static inline int io_warm(int fd, uint64_t nblocks)
 {
@@ -176,9 +176,26 @@ static inline int io_warm(int fd, uint64_t nblocks)
 }
 
 /*
+ * Whether the file may be written over: it is empty, or one of ours (block
+ * 0 bears our stamp), perhaps of another size.  Never someone else's data.
+ */
+static inline int io_ours(int fd)
+{
+	unsigned char b[IO_BS];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return st.st_size == 0 || (pread(fd, b, IO_BS, 0) == (ssize_t)IO_BS &&
+	    io_check(b, IO_BS, 0) != 0);
+}
+
+/*
  * Parse the arguments (bench_arg's rules) and open the file, creating it if
- * needed, warm.  Returns the descriptor; exits 2 on bad arguments, 1 on
- * failure.  def_workers is the WORKERS default.
+ * needed (or writing it anew if it is one of ours of another size, or
+ * damaged), warm.  Returns the descriptor; exits 2 on bad arguments, 1 on
+ * failure or if FILE holds something else.  def_workers and def_depth are
+ * the WORKERS and DEPTH defaults.
  */
 static inline int io_setup(int argc, char **argv, struct io_args *a,
     unsigned int def_workers, unsigned int def_depth)
@@ -213,6 +230,12 @@ static inline int io_setup(int argc, char **argv, struct io_args *a,
 		ok = io_warm(fd, a->nblocks);
 		if (ok == 1)
 			return fd;
+		if (ok == 0 && !io_ours(fd)) {
+			fprintf(stderr, "%s: %s holds something else than this "
+			    "benchmark's data; give another FILE\n", argv[0],
+			    a->path);
+			exit(1);
+		}
 		close(fd);
 		if (ok < 0) {
 			perror(a->path);
