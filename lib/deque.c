@@ -167,6 +167,17 @@ void *kiln__deque_steal(struct kiln__deque *q)
 	return x;
 }
 
+/* Any thread: how many entries, roughly (both ends may move meanwhile). */
+size_t kiln__deque_size(struct kiln__deque *q)
+{
+	/* Relaxed: an estimate for sizing a batch of steals; each steal
+	 * checks for itself. */
+	int64_t t = atomic_load_explicit(&q->top, memory_order_relaxed);
+	int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed);
+
+	return b > t ? (size_t)(b - t) : 0;
+}
+
 /* Any thread: a snapshot, for idle workers deciding whether to sleep. */
 int kiln__deque_empty(struct kiln__deque *q)
 {

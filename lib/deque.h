@@ -27,5 +27,6 @@ void kiln__deque_fini(struct kiln__deque *q);
 int kiln__deque_push(struct kiln__deque *q, void *x);
 void *kiln__deque_steal(struct kiln__deque *q);
 int kiln__deque_empty(struct kiln__deque *q);
+size_t kiln__deque_size(struct kiln__deque *q);
 
 #endif /* KILN_DEQUE_H */

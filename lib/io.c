@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -188,6 +189,27 @@ long kiln__io_syscall(struct kiln__io *io, int cancel_fd)
 		r = connect_bounded(io, cancel_fd);
 		errno = saved;
 		return r;
+	}
+	/*
+	 * A read or write that can be done without waiting (a regular file
+	 * in the page cache, a pipe with data) needs no poll first: one
+	 * system call instead of two.  EAGAIN (it would wait) and EOPNOTSUPP
+	 * (a file or kernel without RWF_NOWAIT) go the long way below.
+	 */
+	if ((io->op == KILN__OP_READ || io->op == KILN__OP_WRITE) &&
+	    io->fd >= 0 && (io->timeout || cancel_fd >= 0)) {
+		struct iovec v = { .iov_base = io->buf, .iov_len = io->len };
+
+		r = io->op == KILN__OP_READ ?
+		    preadv2(io->fd, &v, 1, io->off, RWF_NOWAIT) :
+		    pwritev2(io->fd, &v, 1, io->off, RWF_NOWAIT);
+		if (r >= 0 || (errno != EAGAIN && errno != EOPNOTSUPP &&
+		    errno != ESPIPE)) {
+			if (r < 0)
+				r = -errno;
+			errno = saved;
+			return r;
+		}
 	}
 	if (events && io->fd >= 0 && (io->timeout || cancel_fd >= 0) &&
 	    !((io->op == KILN__OP_RECV || io->op == KILN__OP_SEND) &&

@@ -483,6 +483,33 @@ static struct kiln__worker *victim(struct kiln__worker *w)
 	return v == w ? pool->workers[pool->nworkers - 1] : v;
 }
 
+/*
+ * Take half of v's ready jobs (at least one): run the first, keep the rest.
+ * Fibers waiting on I/O come back in bursts; taking them one at a time
+ * leaves a worker that holds many busy forever while the thief returns for
+ * each next one.
+ */
+static struct kiln__job *steal_ready(struct kiln__worker *w,
+    struct kiln__worker *v)
+{
+	size_t n = kiln__deque_size(&v->ready) / 2;
+	struct kiln__job *first = NULL, *j;
+
+	do {
+		j = kiln__deque_steal(&v->ready);
+		if (j == KILN__DEQUE_ABORT)
+			continue;
+		if (!j)
+			break;
+		kiln__bump(&w->stats.steals);
+		if (first)
+			kiln__ready_push(w, j);
+		else
+			first = j;
+	} while (n-- > 1);
+	return first;
+}
+
 static int steal_one(struct kiln__worker *w)
 {
 	struct kiln__worker *v = victim(w);
@@ -503,11 +530,10 @@ static int steal_one(struct kiln__worker *w)
 		run_stolen(t);
 		return 1;
 	}
-	j = kiln__deque_steal(&v->ready);
+	j = steal_ready(w, v);
 	if (!j && drain_inbox(w, v))
 		j = take_ready(w);
-	if (j && j != KILN__DEQUE_ABORT) {
-		kiln__bump(&w->stats.steals);
+	if (j) {
 		run_job(w, j);
 		return 1;
 	}
