@@ -393,6 +393,15 @@ static void on_cqe(void *ctx, uint64_t ud, int res)
 		kiln__ready_push(w, &io->fiber->job);
 }
 
+/* A fallback timer is due: io->fiber may run again (NULL: see via_helpers). */
+static void timer_done(struct kiln__worker *w, struct kiln__io *io, int res)
+{
+	io->res = res;
+	io->waiting = 0;
+	if (io->fiber)
+		kiln__ready_push(w, &io->fiber->job);
+}
+
 /* Back from a helper thread: wake the fiber on the worker it left. */
 void kiln__io_offload_done(struct kiln__io *io)
 {
@@ -435,10 +444,28 @@ static void via_helpers(struct kiln__worker *w, struct kiln__io *io)
 	kiln__bump(&w->stats.io_submitted);
 	if (io->op == KILN__OP_SLEEP) {
 		io->deadline = kiln__now_ns() + io->len;
-		if (kiln__timers_add(&w->timers, io) == 0 &&
-		    kiln__park(KILN__AFTER_NONE, NULL) == 0)
+		io->waiting = 1;
+		if (kiln__timers_add(&w->timers, io) < 0) {
+			io->res = (int)kiln__io_syscall(io, -1);
 			return;
-		io->res = (int)kiln__io_syscall(io, -1);
+		}
+		if (kiln__park(KILN__AFTER_NONE, NULL) == 0)
+			return;
+		/* No fiber to go on with: the timer is in the heap; wait for
+		 * it here, on this worker, without being queued when due. */
+		io->fiber = NULL;
+		while (io->waiting) {
+			uint64_t now = kiln__now_ns();
+			uint64_t next = kiln__timers_next(&w->timers);
+			struct timespec ts = { 0, 0 };
+
+			if (next > now) {
+				ts.tv_sec = (time_t)((next - now) / 1000000000u);
+				ts.tv_nsec = (long)((next - now) % 1000000000u);
+				nanosleep(&ts, NULL);
+			}
+			kiln__io_poll(w);
+		}
 		return;
 	}
 	do {
@@ -626,8 +653,7 @@ void kiln__io_poll(struct kiln__worker *w)
 	if (!w->timers.n)
 		return;
 	while ((io = kiln__timers_expired(&w->timers, kiln__now_ns()))) {
-		io->res = 0;
-		kiln__ready_push(w, &io->fiber->job);
+		timer_done(w, io, 0);
 		n++;
 	}
 	if (n)
@@ -685,9 +711,7 @@ void kiln__io_cancel(struct kiln__worker *w)
 	if (has_ring(w) && atomic_load_explicit(&w->io_inflight,
 	    memory_order_relaxed))
 		kiln__ring_cancel_all(&w->ring, on_cqe, w);
-	while ((io = kiln__timers_expired(&w->timers, UINT64_MAX))) {
-		io->res = -ECANCELED;
-		kiln__ready_push(w, &io->fiber->job);
-	}
+	while ((io = kiln__timers_expired(&w->timers, UINT64_MAX)))
+		timer_done(w, io, -ECANCELED);
 	kiln__wake_one(w->pool);
 }
