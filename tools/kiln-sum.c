@@ -62,6 +62,7 @@
 
 #include <kiln.h>
 
+#include "kiln-sum-blake2b.h"
 #include "kiln-sum-line.h"
 
 #define DEFAULT_BLOCK (256u * 1024)
@@ -102,9 +103,13 @@ static const struct algo algos[] = {
 
 static const struct algo *alg = &algos[0];
 static EVP_MD *md;
+/* Digest bytes: alg->size, or less with blake2b -l. */
+static unsigned int digest_len;
 
 struct hasher {
 	EVP_MD_CTX *evp;
+	struct ks_blake2b *b2;  /* blake2b, when the digest is short */
+	int own;                /* this file: b2, not evp */
 #ifdef HAVE_XXHASH
 	XXH3_state_t *xxh;
 #endif
@@ -120,24 +125,33 @@ static int hasher_new(struct hasher *h)
 	}
 #endif
 	h->evp = EVP_MD_CTX_new();
-	return h->evp ? 0 : -1;
+	if (alg->fmt.blake2)
+		h->b2 = malloc(sizeof(*h->b2));
+	return h->evp && (h->b2 || !alg->fmt.blake2) ? 0 : -1;
 }
 
 static void hasher_free(struct hasher *h)
 {
 	EVP_MD_CTX_free(h->evp);
+	free(h->b2);
 #ifdef HAVE_XXHASH
 	if (h->xxh)
 		XXH3_freeState(h->xxh);
 #endif
 }
 
-static int hasher_init(struct hasher *h)
+/* For a digest of len bytes (less than alg->size: blake2b only). */
+static int hasher_init(struct hasher *h, unsigned int len)
 {
 #ifdef HAVE_XXHASH
 	if (!alg->evp)
 		return XXH3_128bits_reset(h->xxh) == XXH_OK ? 0 : -1;
 #endif
+	h->own = len != alg->size;
+	if (h->own) {
+		ks_blake2b_init(h->b2, len);
+		return 0;
+	}
 	return EVP_DigestInit_ex2(h->evp, md, NULL) == 1 ? 0 : -1;
 }
 
@@ -147,6 +161,10 @@ static int hasher_update(struct hasher *h, const void *p, size_t n)
 	if (!alg->evp)
 		return XXH3_128bits_update(h->xxh, p, n) == XXH_OK ? 0 : -1;
 #endif
+	if (h->own) {
+		ks_blake2b_update(h->b2, p, n);
+		return 0;
+	}
 	return EVP_DigestUpdate(h->evp, p, n) == 1 ? 0 : -1;
 }
 
@@ -161,6 +179,10 @@ static int hasher_final(struct hasher *h, unsigned char *out)
 		return 0;
 	}
 #endif
+	if (h->own) {
+		ks_blake2b_final(h->b2, out);
+		return 0;
+	}
 	return EVP_DigestFinal_ex(h->evp, out, NULL) == 1 ? 0 : -1;
 }
 
@@ -182,7 +204,7 @@ struct item {
 	off_t size;             /* for --progress; -1 unknown */
 	unsigned char kind;
 	unsigned char binary;   /* -c: read as binary ('*') */
-	unsigned char unsupported; /* -c: a b2sum length we cannot do */
+	unsigned char len;      /* digest bytes (-c: as the line has it) */
 	int err;                /* errno value of the failure, or 0 */
 	/* Written by the lane, then done is set (release, under out_mu);
 	 * the printer reads them after an acquire load of done. */
@@ -235,6 +257,7 @@ static struct item *add_item(enum kind kind, char *name)
 	it->kind = (unsigned char)kind;
 	it->name = name;
 	it->size = -1;
+	it->len = (unsigned char)digest_len;
 	atomic_init(&it->done, 0);
 	return it;
 }
@@ -348,7 +371,7 @@ static int hash_fd(struct lane *l, int fd, int stream, struct item *it)
 	ssize_t n;
 	int cur = 0;
 
-	if (hasher_init(&l->h) < 0)
+	if (hasher_init(&l->h, it->len) < 0)
 		return ENOMEM;
 	l->herr = 0;
 	n = read_block(fd, l->buf[0], 0, &stream);
@@ -595,11 +618,14 @@ static void print_sum(const struct item *it)
 
 	if (stdout_tty)
 		progress_erase();
-	ks_hex(hex, it->digest, alg->size);
+	ks_hex(hex, it->digest, it->len);
 	if (esc)
 		putchar('\\');
 	if (tag) {
-		printf("%s (", alg->fmt.tag);
+		fputs(alg->fmt.tag, stdout);
+		if (it->len != alg->size)
+			printf("-%u", 8 * it->len);
+		fputs(" (", stdout);
 		ks_put_name(stdout, it->name, esc);
 		printf(") = %s", hex);
 	} else {
@@ -617,7 +643,9 @@ static struct {
 
 static void print_check(const struct item *it)
 {
-	int esc = !status_only && ks_needs_escape(it->name);
+	/* coreutils 9.1 escapes a name in these lines only if it has a
+	 * newline (then its backslashes and CRs too). */
+	int esc = !status_only && strchr(it->name, '\n');
 	int match;
 
 	list.formatted = 1;
@@ -636,7 +664,7 @@ static void print_check(const struct item *it)
 		printf(": %s\n", "FAILED open or read");
 		return;
 	}
-	match = ks_hex_equal(it->hex, it->digest, 2 * alg->size);
+	match = ks_hex_equal(it->hex, it->digest, 2 * (size_t)it->len);
 	if (match)
 		list.matched = 1;
 	else
@@ -915,8 +943,7 @@ static void add_list(const char *arg, struct ks_parser *parser)
 			continue;
 		}
 		if (!ks_parse_line(parser, &alg->fmt, s, n, &e) ||
-		    (is_stdin && strcmp(e.name, "-") == 0) ||
-		    e.hex_len != alg->fmt.hex_len) {
+		    (is_stdin && strcmp(e.name, "-") == 0)) {
 			it = add_item(K_BADLINE, (char *)name);
 			it->line = line;
 		} else {
@@ -924,6 +951,7 @@ static void add_list(const char *arg, struct ks_parser *parser)
 			    K_FILE, (char *)e.name);
 			it->hex = (char *)e.hex;
 			it->binary = (unsigned char)e.binary;
+			it->len = (unsigned char)(e.hex_len / 2);
 		}
 		s = next;
 	}
@@ -974,7 +1002,7 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f,
-	    "usage: %s [-chrV] [-a algorithm] [-b blocksize] [-w workers]\n"
+	    "usage: %s [-chrV] [-a algorithm] [-b blocksize] [-l bits] [-w workers]\n"
 	    "       [--progress] [--tag] [-z] [FILE...]\n"
 	    "Print or check checksums of files in coreutils' formats, reading\n"
 	    "through io_uring while other cores hash.  With no FILE, or when\n"
@@ -986,6 +1014,8 @@ static void usage(FILE *f)
 	    "  -b, --block-size=SIZE read SIZE bytes at a time; K, M suffixes\n"
 	    "                        (256K; from 4K to 64M)\n"
 	    "  -c, --check           read checksums from the FILEs and check them\n"
+	    "  -l, --length=BITS     blake2b: digest length, a multiple of 8 up\n"
+	    "                        to 512 (512)\n"
 	    "  -r, --recursive       hash the regular files under directories\n"
 	    "  -w, --workers=N       worker threads (default: one per CPU)\n"
 	    "      --progress        show bytes done, rate and time left on stderr\n"
@@ -1076,6 +1106,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "algorithm", required_argument, NULL, 'a' },
 		{ "block-size", required_argument, NULL, 'b' },
+		{ "length", required_argument, NULL, 'l' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "recursive", no_argument, NULL, 'r' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -1100,11 +1131,12 @@ int main(int argc, char **argv)
 	unsigned int nlanes, i, workers;
 	size_t nwork = 0, nstdin = 0, k, *work, *work_stdin;
 	_Atomic size_t next = 0, next_stdin = 0;
+	unsigned long bits = 0;
 	pthread_t thr;
 	int c, r;
 
 	setlocale(LC_ALL, "");
-	while ((c = getopt_long(argc, argv, "a:b:crw:zhV", longopts,
+	while ((c = getopt_long(argc, argv, "a:b:cl:rw:zhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -1121,6 +1153,12 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			check_mode = 1;
+			break;
+		case 'l':
+			bits = number(optarg, "length", 0, 512);
+			if (bits % 8)
+				usage_error("length '%s' is not a multiple of "
+				    "8", optarg);
 			break;
 		case 'r':
 			recursive = 1;
@@ -1178,6 +1216,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (bits && !alg->fmt.blake2)
+		usage_error("%s", "--length is only supported with "
+		    "--algorithm=blake2b");
+	digest_len = bits ? (unsigned int)bits / 8 : alg->size;
 	if (tag && binary == 0)
 		usage_error("%s", "--tag does not support --text mode");
 	if (check_mode) {
