@@ -45,6 +45,37 @@ static int is_hex(char c)
 	    (c >= 'A' && c <= 'F');
 }
 
+void ks_lines_init(struct ks_lines *it, char *buf, size_t len)
+{
+	it->p = buf;
+	it->end = buf + len;
+	it->no = 0;
+	*it->end = '\0';
+}
+
+int ks_lines_next(struct ks_lines *it, char **line, size_t *len)
+{
+	while (it->p < it->end) {
+		char *s = it->p;
+		char *nl = memchr(s, '\n', (size_t)(it->end - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(it->end - s);
+
+		it->p = nl ? nl + 1 : it->end;
+		it->no++;
+		if (s[0] == '#')
+			continue;
+		if (n && s[n - 1] == '\r')
+			n--;
+		s[n] = '\0';
+		if (n == 0)
+			continue;
+		*line = s;
+		*len = n;
+		return 1;
+	}
+	return 0;
+}
+
 void ks_parser_init(struct ks_parser *p)
 {
 	p->bsd_reversed = -1;

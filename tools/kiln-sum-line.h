@@ -13,6 +13,7 @@
 #define KILN_SUM_LINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* How the lines of one algorithm look. */
@@ -34,6 +35,22 @@ struct ks_entry {
 	const char *name;       /* unescaped, NUL-terminated */
 	int binary;             /* '*' before the name */
 };
+
+/* The lines of a check list, as coreutils reads them. */
+struct ks_lines {
+	char *p, *end;
+	uintmax_t no;           /* number of the line last returned */
+};
+
+/* buf[0..len) is the list; buf[len] must exist (it is overwritten). */
+void ks_lines_init(struct ks_lines *it, char *buf, size_t len);
+
+/*
+ * The next line to parse, NUL-terminated in place, without its newline
+ * and one carriage return before it.  Comments (a '#' first) and empty
+ * lines are skipped but counted in it->no.  0 at the end of the list.
+ */
+int ks_lines_next(struct ks_lines *it, char **line, size_t *len);
 
 void ks_parser_init(struct ks_parser *p);
 

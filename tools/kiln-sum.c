@@ -905,9 +905,11 @@ static void add_list(const char *arg, struct ks_parser *parser)
 {
 	int is_stdin = strcmp(arg, "-") == 0;
 	const char *name = is_stdin ? "standard input" : arg;
-	char *buf, *s, *end;
-	uintmax_t line = 0;
-	size_t len;
+	struct ks_lines lines;
+	struct ks_entry e;
+	struct item *it;
+	char *buf, *s;
+	size_t len, n;
 	int fd, err;
 
 	if (is_stdin) {
@@ -922,30 +924,13 @@ static void add_list(const char *arg, struct ks_parser *parser)
 	err = slurp(fd, &buf, &len);
 	if (!is_stdin)
 		close(fd);
-	/* Kept to the end: the items point into it. */
-	for (s = buf, end = buf + len; s < end;) {
-		char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		char *next = nl ? nl + 1 : end;
-		struct ks_entry e;
-		struct item *it;
-
-		line++;
-		if (s[0] == '#') {
-			s = next;
-			continue;
-		}
-		if (n && s[n - 1] == '\r')
-			n--;
-		s[n] = '\0';
-		if (n == 0) {
-			s = next;
-			continue;
-		}
+	/* buf is kept to the end: the items point into it. */
+	ks_lines_init(&lines, buf, len);
+	while (ks_lines_next(&lines, &s, &n)) {
 		if (!ks_parse_line(parser, &alg->fmt, s, n, &e) ||
 		    (is_stdin && strcmp(e.name, "-") == 0)) {
 			it = add_item(K_BADLINE, (char *)name);
-			it->line = line;
+			it->line = lines.no;
 		} else {
 			it = add_item(strcmp(e.name, "-") == 0 ? K_STDIN :
 			    K_FILE, (char *)e.name);
@@ -953,7 +938,6 @@ static void add_list(const char *arg, struct ks_parser *parser)
 			it->binary = (unsigned char)e.binary;
 			it->len = (unsigned char)(e.hex_len / 2);
 		}
-		s = next;
 	}
 	add_item(K_LIST_END, (char *)name)->err = err ? -err : 0;
 }
