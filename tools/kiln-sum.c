@@ -65,7 +65,7 @@
 #include "kiln-sum-blake2b.h"
 #include "kiln-sum-line.h"
 
-#define DEFAULT_BLOCK (256u * 1024)
+#define DEFAULT_BLOCK (1024u * 1024)
 #define MIN_BLOCK (4u * 1024)
 #define MAX_BLOCK (64u * 1024 * 1024)
 /* A hash task yields after this much, so the worker reaps its ring. */
@@ -942,9 +942,14 @@ static void add_list(const char *arg, struct ks_parser *parser)
 	add_item(K_LIST_END, (char *)name)->err = err ? -err : 0;
 }
 
-/* --- sizes, for --progress --- */
+/* --- sizes: for --progress, and to start the large files first --- */
 
-static void measure(void)
+/*
+ * Add up the sizes of the files, stat()ing those whose size the walk did
+ * not give; the files of -c lists only if lists is set (there may be
+ * millions, and a stat costs about as much as opening the file).
+ */
+static void measure(int lists)
 {
 	size_t i;
 
@@ -966,7 +971,7 @@ static void measure(void)
 			}
 			continue;
 		}
-		if (it->kind != K_FILE)
+		if (it->kind != K_FILE || (check_mode && !lists))
 			continue;
 		if (it->size < 0 && stat(it->name, &st) == 0) {
 			if (S_ISREG(st.st_mode))
@@ -977,6 +982,43 @@ static void measure(void)
 		if (it->size > 0)
 			total_bytes += (uint64_t)it->size;
 	}
+}
+
+static int cmp_larger(const void *a, const void *b)
+{
+	const struct item *x = &items.v[*(const size_t *)a];
+	const struct item *y = &items.v[*(const size_t *)b];
+
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The order the lanes take the files in: files too large to be left for
+ * the end, largest first, then the others as given.  A file started last
+ * keeps one worker busy alone for as long as it takes to hash; with the
+ * large ones started first, what is left at the end is small.  Output is
+ * in the order given all the same.
+ */
+static size_t order_work(size_t *work, unsigned int workers)
+{
+	uint64_t big = total_bytes / (16 * (uint64_t)workers);
+	size_t k, n = 0, nbig = 0;
+
+	if (big < 4 * (uint64_t)block_size)
+		big = 4 * (uint64_t)block_size;
+	for (k = 0; k < items.n; k++)
+		if (items.v[k].kind == K_FILE && items.v[k].size >= 0 &&
+		    (uint64_t)items.v[k].size >= big && workers > 1)
+			work[nbig++] = k;
+	qsort(work, nbig, sizeof(*work), cmp_larger);
+	n = nbig;
+	for (k = 0; k < items.n; k++)
+		if (items.v[k].kind == K_FILE && !(items.v[k].size >= 0 &&
+		    (uint64_t)items.v[k].size >= big && workers > 1))
+			work[n++] = k;
+	return n;
 }
 
 /* --- main --- */
@@ -996,7 +1038,7 @@ static void usage(FILE *f)
 		fprintf(f, "%s%s", i ? ", " : "", algos[i].name);
 	fprintf(f, " (sha256)\n"
 	    "  -b, --block-size=SIZE read SIZE bytes at a time; K, M suffixes\n"
-	    "                        (256K; from 4K to 64M)\n"
+	    "                        (1M; from 4K to 64M)\n"
 	    "  -c, --check           read checksums from the FILEs and check them\n"
 	    "  -l, --length=BITS     blake2b: digest length, a multiple of 8 up\n"
 	    "                        to 512 (512)\n"
@@ -1116,8 +1158,8 @@ int main(int argc, char **argv)
 	size_t nwork = 0, nstdin = 0, k, *work, *work_stdin;
 	_Atomic size_t next = 0, next_stdin = 0;
 	unsigned long bits = 0;
+	int c, r, want_progress;
 	pthread_t thr;
-	int c, r;
 
 	setlocale(LC_ALL, "");
 	while ((c = getopt_long(argc, argv, "a:b:cl:rw:zhV", longopts,
@@ -1259,23 +1301,6 @@ int main(int argc, char **argv)
 				add_operand(argv[optind]);
 		}
 	}
-	work = xmalloc(items.n * sizeof(*work));
-	work_stdin = xmalloc(items.n * sizeof(*work_stdin));
-	for (k = 0; k < items.n; k++) {
-		if (items.v[k].kind == K_FILE)
-			work[nwork++] = k;
-		else if (items.v[k].kind == K_STDIN)
-			work_stdin[nstdin++] = k;
-	}
-
-	if (progress > 0 || (progress < 0 && isatty(STDERR_FILENO)))
-		measure();
-	if (progress < 0)
-		progress = isatty(STDERR_FILENO) &&
-		    total_bytes >= PROGRESS_MIN_TOTAL;
-	stdout_tty = isatty(STDOUT_FILENO);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-
 	r = kiln_pool_create(&pool, &opt);
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot create the pool: %s\n", prog,
@@ -1284,6 +1309,22 @@ int main(int argc, char **argv)
 	}
 	kiln_pool_stats(pool, &kst);
 	workers = kst.workers;
+
+	want_progress = progress > 0 ||
+	    (progress < 0 && isatty(STDERR_FILENO));
+	if (want_progress || workers > 1)
+		measure(want_progress);
+	if (progress < 0)
+		progress = want_progress && total_bytes >= PROGRESS_MIN_TOTAL;
+	stdout_tty = isatty(STDOUT_FILENO);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	work = xmalloc(items.n * sizeof(*work));
+	work_stdin = xmalloc(items.n * sizeof(*work_stdin));
+	nwork = order_work(work, workers);
+	for (k = 0; k < items.n; k++)
+		if (items.v[k].kind == K_STDIN)
+			work_stdin[nstdin++] = k;
 
 	/* Lanes: enough that each worker has others to run while some wait
 	 * for I/O; their blocks within LANE_MEMORY. */

@@ -10,9 +10,9 @@ t=$tmp/tree
 mkdir "$t" || exit 99
 cd "$t" || exit 99
 
-# Sizes around block boundaries (of -b 4K, 64K and the default 256K).
+# Sizes around block boundaries (of -b 4K, 64K, 256K and the default 1M).
 for n in 0 1 4095 4096 4097 65535 65536 65537 131071 131073 262143 262144 \
-    262145 524288 1048575 1048577; do
+    262145 524288 1048575 1048576 1048577 2097151 2097153; do
 	head -c "$n" /dev/urandom >"size-$n" || exit 99
 done
 # A few of tens of MiB.
@@ -40,8 +40,11 @@ for cfg in $CONFIGS; do
 	    size-1 "$t" 'no such' size-0
 	same "-b 4K" sha256sum "$cfg" "-b4K" -- *
 	same "-b 64K" md5sum "$cfg" "-amd5 -b64K" -- *
+	same "-b 256K" sha512sum "$cfg" "-asha512 -b256K" -- *
 	same "--tag" sha256sum "$cfg" "" --tag -- *
 	same "--tag blake2b" b2sum "$cfg" "-ablake2b" --tag -- *
+	same "-l 256" b2sum "$cfg" "-ablake2b" -l 256 -- *
+	same "-l 8 --tag" b2sum "$cfg" "-ablake2b" -l 8 --tag -- *
 	same "--binary" sha1sum "$cfg" "-asha1" --binary -- *
 	same "-z" sha256sum "$cfg" "" -z -- *
 	# Standard input: a pipe, a file, twice, nothing given.
