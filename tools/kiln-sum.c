@@ -271,8 +271,12 @@ static int hashed(const struct item *it)
 
 static size_t block_size = DEFAULT_BLOCK;
 static int check_mode, recursive, tag, zero, progress = -1;
+static int read_stdin_list;     /* -c read a list from standard input */
 static int binary = -1;         /* --binary 1, --text 0 */
 static int status_only, warn_lines, quiet, strict, ignore_missing;
+
+/* Standard descriptors we found closed (and put /dev/null on). */
+static int closed_fd[3];
 
 /* --- the hashing engine: lanes in kiln tasks --- */
 
@@ -292,7 +296,7 @@ struct lane {
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t out_cv = PTHREAD_COND_INITIALIZER;
 static struct item *waiting;    /* under out_mu: what the printer awaits */
-/* Bytes hashed, for --progress only: relaxed. */
+/* Bytes read, for --progress only: relaxed. */
 static _Atomic uint64_t bytes_done;
 
 /* A lane's result is ready: wake the printer if it waits for this one. */
@@ -357,6 +361,8 @@ static ssize_t read_block(int fd, unsigned char *buf, off_t off, int *stream)
 		if (n == 0)
 			break;
 		got += (size_t)n;
+		atomic_fetch_add_explicit(&bytes_done, (uint64_t)n,
+		    memory_order_relaxed);
 		if (!*stream)
 			break;
 	}
@@ -383,8 +389,6 @@ static int hash_fd(struct lane *l, int fd, int stream, struct item *it)
 		/* Block k+1 is in flight while block k is hashed. */
 		n = read_block(fd, l->buf[cur ^ 1], off, &stream);
 		kiln_sync(&t);
-		atomic_fetch_add_explicit(&bytes_done, l->hlen,
-		    memory_order_relaxed);
 		cur ^= 1;
 	}
 	if (n < 0)
@@ -399,7 +403,8 @@ static void do_item(struct lane *l, struct item *it)
 	int fd, r;
 
 	if (it->kind == K_STDIN) {
-		it->err = hash_fd(l, STDIN_FILENO, 1, it);
+		it->err = closed_fd[STDIN_FILENO] ? EBADF :
+		    hash_fd(l, STDIN_FILENO, 1, it);
 	} else {
 		fd = kiln_openat(AT_FDCWD, it->name,
 		    O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
@@ -523,9 +528,12 @@ static void progress_draw(uint64_t now)
 		    (unsigned long)((double)left / rate + 0.5) : 0;
 
 		human(b, sizeof(b), (double)total_bytes);
-		if (rate > 0)
+		if (rate > 0 && s >= 3600)
 			snprintf(eta, sizeof(eta), ", %lu:%02lu:%02lu left",
 			    s / 3600, s / 60 % 60, s % 60);
+		else if (rate > 0)
+			snprintf(eta, sizeof(eta), ", %lu:%02lu left",
+			    s / 60, s % 60);
 		fprintf(stderr, "\r%s: %s of %s (%.0f%%), %s/s%s\033[K", prog,
 		    a, b, 100.0 * (double)done / (double)total_bytes, r, eta);
 	} else {
@@ -914,6 +922,7 @@ static void add_list(const char *arg, struct ks_parser *parser)
 
 	if (is_stdin) {
 		fd = STDIN_FILENO;
+		read_stdin_list = 1;
 	} else {
 		fd = open(arg, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -1162,6 +1171,14 @@ int main(int argc, char **argv)
 	pthread_t thr;
 
 	setlocale(LC_ALL, "");
+	/* A closed standard descriptor would be handed to the first file
+	 * opened: give it /dev/null, and remember. */
+	for (i = 0; i < 3; i++)
+		if (fcntl((int)i, F_GETFD) < 0 && errno == EBADF) {
+			closed_fd[i] = 1;
+			if (open("/dev/null", i ? O_WRONLY : O_RDONLY) != (int)i)
+				return 2;
+		}
 	while ((c = getopt_long(argc, argv, "a:b:cl:rw:zhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -1382,7 +1399,13 @@ int main(int argc, char **argv)
 		hasher_free(&run.lanes[i].h);
 	}
 	EVP_MD_free(md);
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+	if (closed_fd[STDIN_FILENO] && (nstdin || read_stdin_list)) {
+		/* As coreutils, whose fclose(stdin) fails then. */
+		msg("standard input: %s", strerror(EBADF));
+		exit_status = 1;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0 ||
+	    (closed_fd[STDOUT_FILENO] && (errno = EBADF))) {
 		fprintf(stderr, "%s: write error: %s\n", prog,
 		    strerror(errno));
 		return 1;

@@ -68,6 +68,19 @@ for cfg in $CONFIGS; do
 	fi
 done
 
+# --progress: a line on stderr while standard input is slow to come, then
+# erased; stdout as without it.
+checks=$((checks + 1))
+r=$(cat size-262145 size-1 | sha256sum)
+k=$( (cat size-262145; sleep 1; cat size-1) |
+    "$KILN_SUM" --progress 2>"$tmp/progress")
+if [ "$r" != "$k" ] || ! grep -q 'kiln-sum: 256.0 KiB, ' "$tmp/progress" ||
+    [ "$(tail -c 4 "$tmp/progress" | od -An -c | tr -d ' ')" != '\r033[K' ]; then
+	echo "FAIL: --progress"
+	od -c "$tmp/progress" | head
+	fail=1
+fi
+
 # -r: the regular files of a tree (order aside), against find.
 mkdir -p "$tmp/r/sub/deeper" "$tmp/r/empty" && cd "$tmp/r" || exit 99
 cp "$t/size-4097" "$t/with space" "$t/back\\slash" sub/ &&

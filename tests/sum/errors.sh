@@ -18,6 +18,32 @@ for cfg in $CONFIGS; do
 	    "$srcdir/tests/sum/data/errors.list"
 done
 
+# Closed standard input and output.
+for cfg in $CONFIGS; do
+	checks=$((checks + 1))
+	sha256sum - one <&- >ref.out 2>&1
+	echo "exit $?" >>ref.out
+	run_kiln "$cfg" - one <&- >k.out 2>&1
+	echo "exit $?" >>k.out
+	sed -i 's/^sha256sum: /kiln-sum: /' ref.out
+	if ! cmp -s ref.out k.out; then
+		echo "FAIL: closed stdin [$cfg]"
+		diff ref.out k.out
+		fail=1
+	fi
+	checks=$((checks + 1))
+	sha256sum one >&- 2>ref.out
+	echo "exit $?" >>ref.out
+	run_kiln "$cfg" one >&- 2>k.out
+	echo "exit $?" >>k.out
+	sed -i 's/^sha256sum: /kiln-sum: /' ref.out
+	if ! cmp -s ref.out k.out; then
+		echo "FAIL: closed stdout [$cfg]"
+		diff ref.out k.out
+		fail=1
+	fi
+done
+
 # Permission denied: as an unprivileged user (root reads anything).
 printf 'secret' >locked
 chmod 000 locked
