@@ -205,6 +205,7 @@ struct item {
 	unsigned char kind;
 	unsigned char binary;   /* -c: read as binary ('*') */
 	unsigned char len;      /* digest bytes (-c: as the line has it) */
+	unsigned char own;      /* name is ours to free */
 	int err;                /* errno value of the failure, or 0 */
 	/* Written by the lane, then done is set (release, under out_mu);
 	 * the printer reads them after an acquire load of done. */
@@ -237,7 +238,8 @@ static char *xstrdup(const char *s)
 	return memcpy(xmalloc(n), s, n);
 }
 
-static struct item *add_item(enum kind kind, char *name)
+/* own: name came from malloc and goes with the item. */
+static struct item *add_item(enum kind kind, char *name, int own)
 {
 	struct item *it;
 
@@ -256,6 +258,7 @@ static struct item *add_item(enum kind kind, char *name)
 	memset(it, 0, sizeof(*it));
 	it->kind = (unsigned char)kind;
 	it->name = name;
+	it->own = (unsigned char)own;
 	it->size = -1;
 	it->len = (unsigned char)digest_len;
 	atomic_init(&it->done, 0);
@@ -294,7 +297,7 @@ struct lane {
 };
 
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t out_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t out_cv;   /* on CLOCK_MONOTONIC: see main() */
 static struct item *waiting;    /* under out_mu: what the printer awaits */
 /* Bytes read, for --progress only: relaxed. */
 static _Atomic uint64_t bytes_done;
@@ -568,26 +571,18 @@ static void wait_done(struct item *it)
 	while (!atomic_load_explicit(&it->done, memory_order_acquire)) {
 		waiting = it;
 		if (progress > 0) {
-			uint64_t t = next_draw_ns;
-			struct timespec ts;
-			int r;
+			/* Until the next redraw is due (monotonic time). */
+			struct timespec ts = {
+				.tv_sec = (time_t)(next_draw_ns / 1000000000u),
+				.tv_nsec = (long)(next_draw_ns % 1000000000u),
+			};
 
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			if (t <= now_ns()) {
+			if (pthread_cond_timedwait(&out_cv, &out_mu, &ts) ==
+			    ETIMEDOUT) {
 				pthread_mutex_unlock(&out_mu);
 				progress_tick();
 				pthread_mutex_lock(&out_mu);
-				continue;
 			}
-			t -= now_ns();
-			ts.tv_sec += (time_t)(t / 1000000000u);
-			ts.tv_nsec += (long)(t % 1000000000u);
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			r = pthread_cond_timedwait(&out_cv, &out_mu, &ts);
-			(void)r;
 		} else {
 			pthread_cond_wait(&out_cv, &out_mu);
 		}
@@ -780,9 +775,9 @@ static void print_item(struct item *it)
 static void add_operand(const char *arg)
 {
 	if (strcmp(arg, "-") == 0)
-		add_item(K_STDIN, xstrdup(arg));
+		add_item(K_STDIN, xstrdup(arg), 1);
 	else
-		add_item(K_FILE, xstrdup(arg));
+		add_item(K_FILE, xstrdup(arg), 1);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -817,7 +812,7 @@ static void walk(const char *dir)
 
 	d = opendir(dir);
 	if (!d) {
-		add_item(K_ERROR, xstrdup(dir))->err = errno;
+		add_item(K_ERROR, xstrdup(dir), 1)->err = errno;
 		return;
 	}
 	for (;;) {
@@ -842,26 +837,27 @@ static void walk(const char *dir)
 		names[n++] = xstrdup(de->d_name);
 	}
 	if (errno)
-		add_item(K_ERROR, xstrdup(dir))->err = errno;
+		add_item(K_ERROR, xstrdup(dir), 1)->err = errno;
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		char *path = join(dir, names[i]);
 		struct stat st;
 
 		free(names[i]);
 		if (lstat(path, &st) < 0) {
-			add_item(K_ERROR, path)->err = errno;
+			add_item(K_ERROR, path, 1)->err = errno;
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
 			walk(path);
 			free(path);
 		} else if (S_ISREG(st.st_mode)) {
-			add_item(K_FILE, path)->size = st.st_size;
+			add_item(K_FILE, path, 1)->size = st.st_size;
 		} else if (S_ISLNK(st.st_mode) && stat(path, &st) == 0 &&
 		    S_ISREG(st.st_mode)) {
-			add_item(K_FILE, path)->size = st.st_size;
+			add_item(K_FILE, path, 1)->size = st.st_size;
 		} else {
 			free(path);
 		}
@@ -926,7 +922,7 @@ static void add_list(const char *arg, struct ks_parser *parser)
 	} else {
 		fd = open(arg, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			add_item(K_LIST_ERR, xstrdup(arg))->err = errno;
+			add_item(K_LIST_ERR, xstrdup(arg), 1)->err = errno;
 			return;
 		}
 	}
@@ -938,17 +934,20 @@ static void add_list(const char *arg, struct ks_parser *parser)
 	while (ks_lines_next(&lines, &s, &n)) {
 		if (!ks_parse_line(parser, &alg->fmt, s, n, &e) ||
 		    (is_stdin && strcmp(e.name, "-") == 0)) {
-			it = add_item(K_BADLINE, (char *)name);
+			it = add_item(K_BADLINE, (char *)name, 0);
 			it->line = lines.no;
 		} else {
 			it = add_item(strcmp(e.name, "-") == 0 ? K_STDIN :
-			    K_FILE, (char *)e.name);
+			    K_FILE, (char *)e.name, 0);
 			it->hex = (char *)e.hex;
 			it->binary = (unsigned char)e.binary;
 			it->len = (unsigned char)(e.hex_len / 2);
 		}
 	}
-	add_item(K_LIST_END, (char *)name)->err = err ? -err : 0;
+	/* The list's buffer goes with its end: the items point into it. */
+	it = add_item(K_LIST_END, (char *)name, 0);
+	it->err = err ? -err : 0;
+	it->hex = buf;
 }
 
 /* --- sizes: for --progress, and to start the large files first --- */
@@ -1021,7 +1020,8 @@ static size_t order_work(size_t *work, unsigned int workers)
 		if (items.v[k].kind == K_FILE && items.v[k].size >= 0 &&
 		    (uint64_t)items.v[k].size >= big && workers > 1)
 			work[nbig++] = k;
-	qsort(work, nbig, sizeof(*work), cmp_larger);
+	if (nbig)
+		qsort(work, nbig, sizeof(*work), cmp_larger);
 	n = nbig;
 	for (k = 0; k < items.n; k++)
 		if (items.v[k].kind == K_FILE && !(items.v[k].size >= 0 &&
@@ -1374,6 +1374,19 @@ int main(int argc, char **argv)
 		l->next = stdin_lane ? &next_stdin : &next;
 	}
 
+	/* The printer's timed waits are in CLOCK_MONOTONIC time. */
+	{
+		pthread_condattr_t ca;
+
+		if (pthread_condattr_init(&ca) ||
+		    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+		    pthread_cond_init(&out_cv, &ca)) {
+			fprintf(stderr, "%s: cannot make a condition "
+			    "variable\n", prog);
+			return 1;
+		}
+		pthread_condattr_destroy(&ca);
+	}
 	start_ns = now_ns();
 	next_draw_ns = start_ns + PROGRESS_DELAY_NS;
 	r = pthread_create(&thr, NULL, runner, NULL);
@@ -1399,6 +1412,18 @@ int main(int argc, char **argv)
 		hasher_free(&run.lanes[i].h);
 	}
 	EVP_MD_free(md);
+	for (k = 0; k < items.n; k++) {
+		if (items.v[k].own)
+			free(items.v[k].name);
+		if (items.v[k].kind == K_LIST_END)
+			free(items.v[k].hex);
+	}
+	free(items.v);
+	free(work);
+	free(work_stdin);
+	free(run.lanes);
+	free(run.tasks);
+	pthread_cond_destroy(&out_cv);
 	if (closed_fd[STDIN_FILENO] && (nstdin || read_stdin_list)) {
 		/* As coreutils, whose fclose(stdin) fails then. */
 		msg("standard input: %s", strerror(EBADF));
