@@ -16,6 +16,8 @@ for cfg in $CONFIGS; do
 	same "I/O error" sha256sum "$cfg" "" one /proc/self/mem two
 	same "check list naming unreadable files" sha256sum "$cfg" "" -c \
 	    "$srcdir/tests/sum/data/errors.list"
+	grep -q 'one: OK' "$tmp/k.out" ||
+	    { echo "FAIL: errors.list not checked"; fail=1; }
 done
 
 # Closed standard input and output.
@@ -49,6 +51,9 @@ printf 'secret' >locked
 chmod 000 locked
 chmod 755 "$tmp"
 chmod 644 one two
+# What the other user runs: in $tmp, as the source tree may be closed.
+cp "$srcdir/tests/sum/run-kiln.sh" "$tmp/" && chmod 644 "$tmp/run-kiln.sh" ||
+    exit 99
 if [ "$(id -u)" != 0 ]; then
 	for cfg in $CONFIGS; do
 		same "permission denied" sha256sum "$cfg" "" one locked two
@@ -63,7 +68,7 @@ elif command -v setpriv >/dev/null 2>&1 &&
 		sed -i 's/^sha256sum: /kiln-sum: /' ref.out
 		KILN_SUM=$KILN_SUM setpriv --reuid=65534 --regid=65534 \
 		    --clear-groups sh -c '. "$0"; run_kiln "$1" one locked two' \
-		    "$srcdir/tests/sum/run-kiln.sh" "$cfg" >k.out 2>&1
+		    "$tmp/run-kiln.sh" "$cfg" >k.out 2>&1
 		echo "exit $?" >>k.out
 		if ! cmp -s ref.out k.out; then
 			echo "FAIL: permission denied [$cfg]"

@@ -4,6 +4,8 @@
 
 KILN_SUM=${KILN_SUM:-./tools/kiln-sum}
 srcdir=${srcdir:-$(dirname "$0")/../..}
+# Absolute: the tests change directory.
+srcdir=$(cd "$srcdir" && pwd) || exit 99
 [ -x "$KILN_SUM" ] || { echo "no $KILN_SUM (run from the build directory)"; exit 99; }
 case $KILN_SUM in /*) ;; *) KILN_SUM=$(pwd)/$KILN_SUM ;; esac
 
