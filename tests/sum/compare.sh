@@ -59,6 +59,17 @@ for cfg in $CONFIGS; do
 		echo "FAIL: stdin (pipe) [$cfg]: $k, expected $r"
 		fail=1
 	fi
+	# A named pipe given as a file: read as a stream.
+	checks=$((checks + 1))
+	rm -f "$tmp/fifo" && mkfifo "$tmp/fifo" || exit 99
+	head -c 2000000 big-24m >"$tmp/fifo" &
+	k=$(run_kiln "$cfg" -b 64K "$tmp/fifo" | cut -c1-64)
+	wait
+	r=$(head -c 2000000 big-24m | sha256sum | cut -c1-64)
+	if [ "$r" != "$k" ]; then
+		echo "FAIL: named pipe [$cfg]: $k, expected $r"
+		fail=1
+	fi
 	checks=$((checks + 1))
 	r=$(cat size-262145 | sha256sum - size-1 -)
 	k=$(cat size-262145 | run_kiln "$cfg" - size-1 -)
