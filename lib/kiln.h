@@ -75,7 +75,10 @@ struct kiln_stats {            /* sums over all workers since creation */
 /*
  * The task frame of kiln_spawn: owned by the caller, usually a local
  * variable.  It must stay alive until kiln_sync returns for it.  Its fields
- * are private to kiln.
+ * are private to kiln.  They are plain types, not _Atomic, so that this
+ * header compiles as C++ too; the fields that two threads touch are only
+ * ever accessed through __atomic builtins, each with its order explained
+ * where it is used.
  */
 typedef struct kiln_task {
 	void (*kiln__fn)(void *);
