@@ -9,6 +9,11 @@
 
 static unsigned int cutoff;
 
+/*
+ * Two versions, so that the stress test (a task for every call) carries
+ * no cutoff test: gcc would inline the serial fib into it, and every
+ * call would pay for a larger frame.
+ */
 static uint64_t fib_task(unsigned int n);
 KILN_TASK(fib, uint64_t, fib_task, unsigned int);
 
@@ -19,11 +24,24 @@ static uint64_t fib_task(unsigned int n)
 
 	if (n < 2)
 		return n;
-	if (n < cutoff)
-		return fib_serial(n);
 	fib_spawn(&child, n - 1);
 	b = fib_task(n - 2);
 	return fib_sync(&child) + b;
+}
+
+static uint64_t fib_cut(unsigned int n);
+KILN_TASK(fib_c, uint64_t, fib_cut, unsigned int);
+
+static uint64_t fib_cut(unsigned int n)
+{
+	struct fib_c child;
+	uint64_t b;
+
+	if (n < cutoff)
+		return fib_serial(n);
+	fib_c_spawn(&child, n - 1);
+	b = fib_cut(n - 2);
+	return fib_c_sync(&child) + b;
 }
 
 struct job {
@@ -35,7 +53,7 @@ static void run(void *p)
 {
 	struct job *j = p;
 
-	j->result = fib_task(j->n);
+	j->result = (cutoff > 1 ? fib_cut : fib_task)(j->n);
 }
 
 int main(int argc, char **argv)
