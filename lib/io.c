@@ -169,6 +169,35 @@ out:
 }
 
 /*
+ * A read or write that can be done without waiting (a regular file in the
+ * page cache, a pipe with data): done, with the result in *res, and 1
+ * returned.  0 if it would wait (EAGAIN), or the file or kernel cannot say
+ * (EOPNOTSUPP, ESPIPE), or it is another call: then kiln__io_syscall.
+ * For helper threads, which then need no poll and wake no other helper.
+ */
+int kiln__io_try(struct kiln__io *io, long *res)
+{
+	struct iovec v = { .iov_base = io->buf, .iov_len = io->len };
+	int saved = errno;
+	long r;
+
+	if ((io->op != KILN__OP_READ && io->op != KILN__OP_WRITE) ||
+	    io->fd < 0)
+		return 0;
+	r = io->op == KILN__OP_READ ?
+	    preadv2(io->fd, &v, 1, io->off, RWF_NOWAIT) :
+	    pwritev2(io->fd, &v, 1, io->off, RWF_NOWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EOPNOTSUPP ||
+	    errno == ESPIPE)) {
+		errno = saved;
+		return 0;
+	}
+	*res = r < 0 ? -errno : r;
+	errno = saved;
+	return 1;
+}
+
+/*
  * Make the call as a plain system call: outside a pool, or on a helper
  * thread (then cancel_fd >= 0 interrupts calls that wait for a descriptor).
  * errno is left as it was.
@@ -189,27 +218,6 @@ long kiln__io_syscall(struct kiln__io *io, int cancel_fd)
 		r = connect_bounded(io, cancel_fd);
 		errno = saved;
 		return r;
-	}
-	/*
-	 * A read or write that can be done without waiting (a regular file
-	 * in the page cache, a pipe with data) needs no poll first: one
-	 * system call instead of two.  EAGAIN (it would wait) and EOPNOTSUPP
-	 * (a file or kernel without RWF_NOWAIT) go the long way below.
-	 */
-	if ((io->op == KILN__OP_READ || io->op == KILN__OP_WRITE) &&
-	    io->fd >= 0 && (io->timeout || cancel_fd >= 0)) {
-		struct iovec v = { .iov_base = io->buf, .iov_len = io->len };
-
-		r = io->op == KILN__OP_READ ?
-		    preadv2(io->fd, &v, 1, io->off, RWF_NOWAIT) :
-		    pwritev2(io->fd, &v, 1, io->off, RWF_NOWAIT);
-		if (r >= 0 || (errno != EAGAIN && errno != EOPNOTSUPP &&
-		    errno != ESPIPE)) {
-			if (r < 0)
-				r = -errno;
-			errno = saved;
-			return r;
-		}
 	}
 	if (events && io->fd >= 0 && (io->timeout || cancel_fd >= 0) &&
 	    !((io->op == KILN__OP_RECV || io->op == KILN__OP_SEND) &&

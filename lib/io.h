@@ -42,6 +42,7 @@ struct kiln__io {
 };
 
 long kiln__io_syscall(struct kiln__io *io, int cancel_fd);
+int kiln__io_try(struct kiln__io *io, long *res);
 void kiln__io_offload_done(struct kiln__io *io);
 uint64_t kiln__now_ns(void);
 

@@ -15,8 +15,8 @@
  * `idle` and the queue, both sides with a seq_cst fence).  A helper counted
  * as idle may be about to take another item instead, and then block on it
  * for long (a recv that never gets data): so a helper that takes an item
- * and leaves others queued wakes or starts one more helper, as a producer
- * does (more_hands).
+ * that may wait, and leaves others queued, wakes or starts one more helper,
+ * as a producer does (more_hands).
  *
  * Operations on sockets and other pollable files may block forever, so the
  * helpers start more threads when all are busy (up to MAX_HELPERS, with
@@ -151,11 +151,20 @@ static void more_hands(struct kiln__offload *o)
 		add_helper(o);  /* all busy: perhaps blocked for long */
 }
 
-/* Make the call; io may be gone once this returns. */
+/*
+ * Make the call; io may be gone once this returns.  Only a call that may
+ * wait calls for more hands: a cached read is done before another helper
+ * could even wake up.
+ */
 static void run(struct kiln__offload *o, struct kiln__io *io)
 {
-	more_hands(o);
-	io->res = (int)kiln__io_syscall(io, o->cancel_fd);
+	long r;
+
+	if (!kiln__io_try(io, &r)) {
+		more_hands(o);
+		r = kiln__io_syscall(io, o->cancel_fd);
+	}
+	io->res = (int)r;
 	o->done(io);
 }
 
