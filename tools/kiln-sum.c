@@ -700,6 +700,17 @@ static struct {
 	int formatted, matched;
 } list;
 
+/* One line of check mode: NAME: WHAT, the name escaped as coreutils does. */
+static void verdict(const char *name, int esc, const char *what)
+{
+	if (stdout_tty)
+		progress_erase();
+	if (esc)
+		putchar('\\');
+	ks_put_name(stdout, name, esc);
+	printf(": %s\n", what);
+}
+
 static void print_check(const struct item *it)
 {
 	/* coreutils 9.1 escapes a name in these lines only if it has a
@@ -713,14 +724,8 @@ static void print_check(const struct item *it)
 	if (it->err) {
 		msg_errno(it->name, it->err);
 		list.unreadable++;
-		if (status_only)
-			return;
-		if (stdout_tty)
-			progress_erase();
-		if (esc)
-			putchar('\\');
-		ks_put_name(stdout, it->name, esc);
-		printf(": %s\n", "FAILED open or read");
+		if (!status_only)
+			verdict(it->name, esc, "FAILED open or read");
 		return;
 	}
 	match = ks_hex_equal(it->hex, it->digest, 2 * (size_t)it->len);
@@ -730,12 +735,7 @@ static void print_check(const struct item *it)
 		list.mismatched++;
 	if (status_only || (match && quiet))
 		return;
-	if (stdout_tty)
-		progress_erase();
-	if (esc)
-		putchar('\\');
-	ks_put_name(stdout, it->name, esc);
-	printf(": %s\n", match ? "OK" : "FAILED");
+	verdict(it->name, esc, match ? "OK" : "FAILED");
 }
 
 static const char *plural(uintmax_t n, const char *one, const char *many)
