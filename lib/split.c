@@ -166,12 +166,14 @@ static void wait_slot_read(struct kiln__split *q, size_t i)
  */
 enum kiln__pop kiln__split_pop(struct kiln__split *q, kiln_task **out)
 {
-	kiln_task **top = q->fast.tail - 1;
-	size_t i = idx(q, q->fast.tail) - 1;
+	kiln_task **top;
+	size_t i;
 	uint64_t v;
 
 	if (q->fast.tail == slot(q, 0))
 		return KILN__POP_EMPTY;
+	top = q->fast.tail - 1;
+	i = idx(q, top);
 	if (top >= q->fast.split) {
 		q->fast.tail = top;
 		/* Relaxed: a private slot, written by this thread. */
