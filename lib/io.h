@@ -1,58 +1,59 @@
 /*
- * I/O operations of tasks: one description of each call, carried out by the
- * worker's ring, by a helper thread (fallback), or directly outside a pool.
+ * The I/O layer under the scheduler: each worker's ring (or, without one,
+ * its timers and the pool's helper threads), the way an idle worker sleeps
+ * and is woken, and the calls of kiln.h that park a task for I/O.
+ * Uses sys, offload, ring, timer and park.h; used by worker.c and pool.c.
  * See io.c.
  */
 #ifndef KILN_IO_H
 #define KILN_IO_H
 
-#include <linux/time_types.h>
+#include <stdatomic.h>
 #include <stdint.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 
-struct kiln__fiber;
-struct kiln__worker;
+#include "ring.h"
+#include "timer.h"
 
-enum kiln__op {
-	KILN__OP_READ, KILN__OP_WRITE, KILN__OP_OPENAT, KILN__OP_CLOSE,
-	KILN__OP_FSYNC, KILN__OP_RECV, KILN__OP_SEND, KILN__OP_ACCEPT,
-	KILN__OP_CONNECT, KILN__OP_POLL, KILN__OP_SLEEP,
+struct kiln__offload;
+
+/* The I/O state of a pool, shared by its workers. */
+struct kiln__pool_io {
+	_Atomic uint32_t closing;       /* kiln_pool_destroy has begun */
+	int cancel_fd;                  /* eventfd, readable once closing */
+	unsigned int ring_entries;      /* 0: no rings (KILN_OPT_NO_URING) */
+	struct kiln__offload *offload;  /* helper threads, started on demand */
 };
 
-/* One operation; lives in the frame of the task that waits for it. */
-struct kiln__io {
-	enum kiln__op op;
-	int fd;
-	int flags;          /* open flags, socket flags, poll events */
-	void *buf;          /* buffer, path, or sockaddr */
-	size_t len;
-	off_t off;          /* file offset; mode for openat */
-	socklen_t *addrlen; /* accept */
-	uint64_t timeout;   /* ns bound on the call; 0: none */
-	/* Filled in as it runs: */
-	struct kiln__fiber *fiber;    /* the parked fiber */
-	struct kiln__worker *worker;  /* where it parked */
-	struct __kernel_timespec ts;  /* TIMEOUT / LINK_TIMEOUT operand */
-	uint64_t deadline;  /* fallback sleep: CLOCK_MONOTONIC ns */
-	int res;
-	int again;            /* fallback: the helpers' queue was full */
-	unsigned int waiting; /* CQEs still due */
-	int expired;          /* the linked timeout fired */
+/* The I/O state of one worker.  Fields are the owner's unless marked. */
+struct kiln__wio {
+	struct kiln__pool_io *pool;
+	int wake_fd;                  /* eventfd: kiln__io_wake writes it */
+	_Atomic int use_ring;         /* set once at start; stats read it */
+	int cancelled;                /* closing seen, in-flight I/O cancelled */
+	/* Read by kiln_pool_stats; only the owner writes them. */
+	_Atomic uint32_t inflight;    /* operations waiting on this worker */
+	_Atomic uint64_t submitted;   /* operations started here */
+	_Atomic uint64_t completed;   /* operations whose task resumed here */
+	struct kiln__ring ring;
+	struct kiln__timers timers;
 };
 
-long kiln__io_syscall(struct kiln__io *io, int cancel_fd);
-int kiln__io_try(struct kiln__io *io, long *res);
-void kiln__io_offload_done(struct kiln__io *io);
-uint64_t kiln__now_ns(void);
+int kiln__io_pool_init(struct kiln__pool_io *p, unsigned int ring_entries);
+void kiln__io_pool_close(struct kiln__pool_io *p);
+void kiln__io_pool_fini(struct kiln__pool_io *p);
 
-/* Hooks of the scheduling loop (worker.c). */
-int kiln__io_start(struct kiln__worker *w);
-void kiln__io_stop(struct kiln__worker *w);
-void kiln__io_poll(struct kiln__worker *w);
-void kiln__io_flush(struct kiln__worker *w, int more_ready);
-void kiln__io_idle(struct kiln__worker *w);
-void kiln__io_cancel(struct kiln__worker *w);
-int kiln__io_busy(struct kiln__worker *w);
+int kiln__io_init(struct kiln__wio *w, struct kiln__pool_io *p);
+void kiln__io_start(struct kiln__wio *w);
+void kiln__io_fini(struct kiln__wio *w);
+int kiln__io_has_ring(struct kiln__wio *w);
+
+/* Hooks of the scheduling loop (worker.c), on the owner's thread. */
+void kiln__io_reap(struct kiln__wio *w);
+void kiln__io_flush(struct kiln__wio *w, int more_ready);
+int kiln__io_busy(struct kiln__wio *w);
+int kiln__io_cancel_due(struct kiln__wio *w);
+void kiln__io_idle(struct kiln__wio *w);
+/* Any thread: end w's kiln__io_idle, now or as soon as it starts. */
+void kiln__io_wake(struct kiln__wio *w);
 
 #endif /* KILN_IO_H */

@@ -1,37 +1,35 @@
 /*
- * Helper threads for the I/O fallback.
+ * Helper threads: they run work that may block, for the I/O fallback and
+ * for calls that io_uring cannot make.  They know nothing of files, fibers
+ * or workers: an item is a function to call (struct kiln__work), which
+ * hands its own result back.  Uses alloc.h, futex.h and thread.h; used by
+ * io.c.
  *
- * Workers hand operations over through a bounded multi-producer,
- * multi-consumer array queue (D. Vyukov's design): a producer claims a cell
- * by a CAS on the enqueue counter, fills it, then publishes it by storing
- * the cell's sequence number with release order; a consumer does the
- * mirror image.  No mutex: the worst case is a consumer waiting for a
- * producer that was preempted between its CAS and its publication.
+ * Workers hand items over through a bounded multi-producer, multi-consumer
+ * array queue (D. Vyukov's design): a producer claims a cell by a CAS on
+ * the enqueue counter, fills it, then publishes it by storing the cell's
+ * sequence number with release order; a consumer does the mirror image.
+ * No mutex: the worst case is a consumer waiting for a producer that was
+ * preempted between its CAS and its publication.
  *
  * Idle helpers sleep on an event count (a futex word that producers bump
  * after each enqueue): a helper reads the count, looks at the queue, and
  * sleeps only if the count is unchanged, so no wake-up is lost.  Producers
  * skip the wake system call when no helper is idle (Dekker's pattern on
- * `idle` and the queue, both sides with a seq_cst fence).  A helper counted
- * as idle may be about to take another item instead, and then block on it
- * for long (a recv that never gets data): so a helper that takes an item
- * that may wait, and leaves others queued, wakes or starts one more helper,
- * as a producer does (more_hands).
+ * `idle` and the queue, both sides with a seq_cst fence).
  *
- * Operations on sockets and other pollable files may block forever, so the
- * helpers start more threads when all are busy (up to MAX_HELPERS, with
- * small stacks: they only make system calls), and a pool-wide eventfd lets
- * kiln_pool_destroy interrupt every waiting call (see kiln__io_syscall).
- * When the queue is full, the submitter is told to try again later; the
- * task then waits as a ready fiber, not the worker.
+ * Every item may block for long (callers do what cannot block themselves),
+ * so a helper that takes an item while others stay queued makes sure
+ * another hand is coming: it wakes an idle helper or starts a new one, as a
+ * producer does (more_hands).  Threads are started on demand, up to
+ * MAX_HELPERS, with small stacks: a pool that never needs them has none.
+ * When the queue is full the submitter is told to try again later (-EBUSY).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "futex.h"
@@ -39,13 +37,12 @@
 #include "thread.h"
 
 #define QUEUE_SIZE 1024u  /* a power of two */
-#define MIN_HELPERS 2u
 #define MAX_HELPERS 512u
 #define HELPER_STACK (128u * 1024)
 
 struct cell {
 	_Atomic size_t seq;
-	_Atomic(struct kiln__io *) io;
+	_Atomic(struct kiln__work *) item;
 };
 
 struct kiln__offload {
@@ -55,13 +52,12 @@ struct kiln__offload {
 	_Alignas(64) _Atomic uint32_t events; /* futex: bumped per enqueue */
 	_Atomic uint32_t idle;                /* helpers asleep or about to */
 	_Atomic uint32_t stop;
-	_Atomic uint32_t nthreads;            /* started or being started */
-	int cancel_fd;                        /* readable once cancelled */
-	kiln__offload_done_fn *done;
+	_Atomic uint32_t nthreads;            /* slots of thread[] taken */
+	_Atomic uint32_t live;                /* helpers actually running */
 	pthread_t thread[MAX_HELPERS];
 };
 
-static int enqueue(struct kiln__offload *o, struct kiln__io *io)
+static int enqueue(struct kiln__offload *o, struct kiln__work *w)
 {
 	/* Relaxed: the CAS below is what claims a position. */
 	size_t pos = atomic_load_explicit(&o->enq, memory_order_relaxed);
@@ -82,24 +78,24 @@ static int enqueue(struct kiln__offload *o, struct kiln__io *io)
 			    memory_order_relaxed))
 				break;
 		} else if (diff < 0) {
-			return -EAGAIN;
+			return -EBUSY;
 		} else {
 			pos = atomic_load_explicit(&o->enq,
 			    memory_order_relaxed);
 		}
 	}
 	/* Relaxed: published by the release store of seq just below. */
-	atomic_store_explicit(&c->io, io, memory_order_relaxed);
+	atomic_store_explicit(&c->item, w, memory_order_relaxed);
 	/* Release: pairs with the acquire load of seq in dequeue. */
 	atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
 	return 0;
 }
 
-static struct kiln__io *dequeue(struct kiln__offload *o)
+static struct kiln__work *dequeue(struct kiln__offload *o)
 {
 	/* Relaxed: the CAS below is what claims a position. */
 	size_t pos = atomic_load_explicit(&o->deq, memory_order_relaxed);
-	struct kiln__io *io;
+	struct kiln__work *w;
 	struct cell *c;
 
 	for (;;) {
@@ -107,7 +103,7 @@ static struct kiln__io *dequeue(struct kiln__offload *o)
 
 		c = &o->cell[pos & (QUEUE_SIZE - 1)];
 		/* Acquire: pairs with the release store of seq in enqueue,
-		 * so the operation the producer filled in is visible. */
+		 * so the item the producer filled in is visible. */
 		diff = (intptr_t)atomic_load_explicit(&c->seq,
 		    memory_order_acquire) - (intptr_t)(pos + 1);
 		if (diff == 0) {
@@ -124,10 +120,10 @@ static struct kiln__io *dequeue(struct kiln__offload *o)
 		}
 	}
 	/* Relaxed: made visible by the acquire load of seq above. */
-	io = atomic_load_explicit(&c->io, memory_order_relaxed);
+	w = atomic_load_explicit(&c->item, memory_order_relaxed);
 	/* Release: pairs with the acquire load of seq in enqueue. */
 	atomic_store_explicit(&c->seq, pos + QUEUE_SIZE, memory_order_release);
-	return io;
+	return w;
 }
 
 static int add_helper(struct kiln__offload *o);
@@ -151,21 +147,11 @@ static void more_hands(struct kiln__offload *o)
 		add_helper(o);  /* all busy: perhaps blocked for long */
 }
 
-/*
- * Make the call; io may be gone once this returns.  Only a call that may
- * wait calls for more hands: a cached read is done before another helper
- * could even wake up.
- */
-static void run(struct kiln__offload *o, struct kiln__io *io)
+/* Run one item; it may block, so others queued need another hand. */
+static void run(struct kiln__offload *o, struct kiln__work *w)
 {
-	long r;
-
-	if (!kiln__io_try(io, &r)) {
-		more_hands(o);
-		r = kiln__io_syscall(io, o->cancel_fd);
-	}
-	io->res = (int)r;
-	o->done(io);
+	more_hands(o);
+	w->fn(w);
 }
 
 static void *helper_main(void *arg)
@@ -174,11 +160,11 @@ static void *helper_main(void *arg)
 
 	pthread_setname_np(pthread_self(), "kiln-io");
 	for (;;) {
-		struct kiln__io *io = dequeue(o);
+		struct kiln__work *w = dequeue(o);
 		uint32_t ev;
 
-		if (io) {
-			run(o, io);
+		if (w) {
+			run(o, w);
 			continue;
 		}
 		/* Acquire: pairs with the release increment in submit. */
@@ -188,13 +174,13 @@ static void *helper_main(void *arg)
 		/* seq_cst: the sleeper's fence (Dekker, see the top).
 		 * (TSan does not model fences: liveness only.) */
 		atomic_thread_fence(memory_order_seq_cst);
-		io = dequeue(o);
-		if (!io && !atomic_load_explicit(&o->stop,
+		w = dequeue(o);
+		if (!w && !atomic_load_explicit(&o->stop,
 		    memory_order_acquire))
 			kiln__futex_wait(&o->events, ev);
 		atomic_fetch_sub_explicit(&o->idle, 1, memory_order_relaxed);
-		if (io)
-			run(o, io);
+		if (w)
+			run(o, w);
 		else if (atomic_load_explicit(&o->stop,
 		    memory_order_acquire)) {
 			return NULL;
@@ -216,13 +202,16 @@ static int add_helper(struct kiln__offload *o)
 		return -EAGAIN;
 	}
 	ret = kiln__thread_start(&o->thread[i], helper_main, o, HELPER_STACK);
-	if (ret < 0)
+	if (ret < 0) {
 		o->thread[i] = 0;  /* the slot stays unused; destroy skips it */
-	return ret;
+		return ret;
+	}
+	/* Relaxed: only tells submit that some helper will take its item. */
+	atomic_fetch_add_explicit(&o->live, 1, memory_order_relaxed);
+	return 0;
 }
 
-int kiln__offload_create(struct kiln__offload **out,
-    kiln__offload_done_fn *done)
+int kiln__offload_create(struct kiln__offload **out)
 {
 	struct kiln__offload *o = kiln__alloc_aligned(sizeof(*o), 64);
 	unsigned int i;
@@ -231,7 +220,7 @@ int kiln__offload_create(struct kiln__offload **out,
 		return -ENOMEM;
 	for (i = 0; i < QUEUE_SIZE; i++) {
 		atomic_init(&o->cell[i].seq, i);
-		atomic_init(&o->cell[i].io, NULL);
+		atomic_init(&o->cell[i].item, NULL);
 	}
 	atomic_init(&o->enq, 0);
 	atomic_init(&o->deq, 0);
@@ -239,44 +228,33 @@ int kiln__offload_create(struct kiln__offload **out,
 	atomic_init(&o->idle, 0);
 	atomic_init(&o->stop, 0);
 	atomic_init(&o->nthreads, 0);
-	o->done = done;
-	o->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (o->cancel_fd < 0) {
-		int err = errno;
-
-		kiln__free(o);
-		return -err;
-	}
-	for (i = 0; i < MIN_HELPERS; i++) {
-		int ret = add_helper(o);
-
-		if (ret < 0 && i == 0) {
-			close(o->cancel_fd);
-			kiln__free(o);
-			return ret;
-		}
-	}
+	atomic_init(&o->live, 0);
 	*out = o;
 	return 0;
 }
 
-/* Queue io for a helper; -EAGAIN if the queue is full. */
-int kiln__offload_submit(struct kiln__offload *o, struct kiln__io *io)
+/*
+ * Any thread: queue w for a helper.  -EBUSY if the queue is full; the
+ * error of starting a thread if no helper runs and none could be started.
+ */
+int kiln__offload_submit(struct kiln__offload *o, struct kiln__work *w)
 {
-	int ret = enqueue(o, io);
+	int ret;
 
+	/* Relaxed: helpers never exit before destroy, so once one runs,
+	 * some helper takes every item queued after. */
+	if (!atomic_load_explicit(&o->live, memory_order_relaxed)) {
+		ret = add_helper(o);
+		if (ret < 0)
+			return ret;
+	}
+	ret = enqueue(o, w);
 	if (ret < 0)
 		return ret;
 	/* Release: pairs with the helpers' acquire load of the count. */
 	atomic_fetch_add_explicit(&o->events, 1, memory_order_release);
 	more_hands(o);
 	return 0;
-}
-
-/* Make every waiting and later pollable call return -ECANCELED. */
-void kiln__offload_cancel(struct kiln__offload *o)
-{
-	eventfd_write(o->cancel_fd, 1);
 }
 
 void kiln__offload_destroy(struct kiln__offload *o)
@@ -291,6 +269,5 @@ void kiln__offload_destroy(struct kiln__offload *o)
 	for (i = 0; i < n && i < MAX_HELPERS; i++)
 		if (o->thread[i])
 			pthread_join(o->thread[i], NULL);
-	close(o->cancel_fd);
 	kiln__free(o);
 }

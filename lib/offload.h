@@ -1,21 +1,21 @@
 /*
- * The I/O fallback: a few helper threads that make the blocking system call
- * while the task that asked stays parked.  Used by workers without an
- * io_uring (KILN_NO_URING, seccomp, old kernels).  See offload.c.
+ * Helper threads that run work which may block (the I/O fallback, and
+ * calls that io_uring cannot make).  They know nothing of what they run:
+ * each item is a function and its own memory.  See offload.c.
  */
 #ifndef KILN_OFFLOAD_H
 #define KILN_OFFLOAD_H
 
-#include "io.h"
-
 struct kiln__offload;
 
-typedef void kiln__offload_done_fn(struct kiln__io *io);
+/* Embedded in the caller's request; fn(w) runs on a helper thread and owns
+ * w from then on (it may free it or hand it back). */
+struct kiln__work {
+	void (*fn)(struct kiln__work *w);
+};
 
-int kiln__offload_create(struct kiln__offload **out,
-    kiln__offload_done_fn *done);
-int kiln__offload_submit(struct kiln__offload *o, struct kiln__io *io);
-void kiln__offload_cancel(struct kiln__offload *o);
+int kiln__offload_create(struct kiln__offload **out);
+int kiln__offload_submit(struct kiln__offload *o, struct kiln__work *w);
 void kiln__offload_destroy(struct kiln__offload *o);
 
 #endif /* KILN_OFFLOAD_H */

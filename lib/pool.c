@@ -1,5 +1,6 @@
 /*
  * Pools: creating and destroying the workers, kiln_run, statistics.
+ * Uses worker.c and io.c's pool-wide state; the top of the library.
  */
 #include "config.h"
 
@@ -11,14 +12,16 @@
 
 #include "alloc.h"
 #include "futex.h"
-#include "io.h"
-#include "offload.h"
 #include "thread.h"
 #include "worker.h"
 
 #define DEFAULT_STACK (256u * 1024)
 #define MIN_STACK (16u * 1024)
 #define MAX_WORKERS 4096u
+#define DEFAULT_RING_ENTRIES 256u
+/* 2 at least: an operation and its linked timeout go in together. */
+#define MIN_RING_ENTRIES 2u
+#define MAX_RING_ENTRIES 32768u  /* the kernel's IORING_MAX_ENTRIES */
 
 static unsigned int cpus_allowed(void)
 {
@@ -41,8 +44,7 @@ static void free_pool(struct kiln_pool *pool, unsigned int inited)
 	 * inside kiln__inbox_push, kicking that fiber's worker, when the
 	 * task it woke has already finished.
 	 */
-	if (pool->offload)
-		kiln__offload_destroy(pool->offload);
+	kiln__io_pool_fini(&pool->io);
 	for (i = 0; i < inited; i++) {
 		kiln__worker_fini(pool->workers[i]);
 		kiln__free(pool->workers[i]);
@@ -68,25 +70,18 @@ static void stop_workers(struct kiln_pool *pool, unsigned int started)
 }
 
 /*
- * Wait until every worker has set up its I/O (the ring must be made on the
- * worker's own thread), then start helper threads if any worker has none.
+ * Wait until every worker has set up its I/O (a ring must be made on the
+ * worker's own thread), so that kiln_pool_stats sees how each does I/O.
  */
-static int wait_started(struct kiln_pool *pool)
+static void wait_started(struct kiln_pool *pool)
 {
-	unsigned int i, n;
+	unsigned int n;
 
 	/* Acquire: pairs with the release increment in kiln__worker_main;
 	 * each worker's use_ring is then visible here. */
 	while ((n = atomic_load_explicit(&pool->started,
 	    memory_order_acquire)) < pool->nworkers)
 		kiln__futex_wait(&pool->started, n);
-	for (i = 0; i < pool->nworkers; i++)
-		/* Relaxed: ordered by the acquire above. */
-		if (!atomic_load_explicit(&pool->workers[i]->use_ring,
-		    memory_order_relaxed))
-			return kiln__offload_create(&pool->offload,
-			    kiln__io_offload_done);
-	return 0;
 }
 
 int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
@@ -109,26 +104,32 @@ int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
 		return -EINVAL;
 	if (o.flags & ~KILN_OPT_NO_URING)
 		return -EINVAL;
-	/* 2 at least: an operation and its linked timeout go in together. */
-	if (o.ring_entries == 1 || o.ring_entries > 32768)
+	if (o.ring_entries && (o.ring_entries < MIN_RING_ENTRIES ||
+	    o.ring_entries > MAX_RING_ENTRIES))
 		return -EINVAL;
+	if (!o.ring_entries)
+		o.ring_entries = DEFAULT_RING_ENTRIES;
 	pool = kiln__alloc_aligned(sizeof(*pool), 64);
 	if (!pool)
 		return -ENOMEM;
 	pool->nworkers = o.workers ? o.workers : cpus_allowed();
 	pool->stack_size = o.stack_size ? o.stack_size : DEFAULT_STACK;
-	pool->ring_entries = o.ring_entries ? o.ring_entries : 256;
-	pool->flags = o.flags;
 	atomic_init(&pool->nsleep, 0);
 	atomic_init(&pool->live, 0);
 	atomic_init(&pool->stop, 0);
-	atomic_init(&pool->closing, 0);
 	atomic_init(&pool->next, 0);
 	atomic_init(&pool->started, 0);
 	pool->workers = kiln__zalloc(pool->nworkers * sizeof(pool->workers[0]));
 	if (!pool->workers) {
 		kiln__free(pool);
 		return -ENOMEM;
+	}
+	ret = kiln__io_pool_init(&pool->io,
+	    o.flags & KILN_OPT_NO_URING ? 0 : o.ring_entries);
+	if (ret < 0) {
+		kiln__free(pool->workers);
+		kiln__free(pool);
+		return ret;
 	}
 	for (i = 0; i < pool->nworkers; i++) {
 		struct kiln__worker *w;
@@ -160,12 +161,7 @@ int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
 		free_pool(pool, pool->nworkers);
 		return ret;
 	}
-	ret = wait_started(pool);
-	if (ret < 0) {
-		stop_workers(pool, pool->nworkers);
-		free_pool(pool, pool->nworkers);
-		return ret;
-	}
+	wait_started(pool);
 	*out = pool;
 	return 0;
 }
@@ -178,17 +174,15 @@ void kiln_pool_destroy(kiln_pool *pool)
 		return;
 	/*
 	 * Cancel what waits for I/O, so that tasks blocked on sockets that
-	 * never answer get -ECANCELED and can finish.  Release: pairs with
-	 * the acquire loads of closing in run_one and io.c.
+	 * never answer get -ECANCELED and can finish.  Each worker cancels
+	 * its own when it sees closing: wake the sleeping ones.
 	 */
-	atomic_store_explicit(&pool->closing, 1, memory_order_release);
+	kiln__io_pool_close(&pool->io);
 	/* seq_cst: the publisher's fence of the sleep protocol (worker.c).
 	 * (TSan does not model fences: liveness only.) */
 	atomic_thread_fence(memory_order_seq_cst);
 	for (unsigned int i = 0; i < pool->nworkers; i++)
 		kiln__kick(pool->workers[i]);
-	if (pool->offload)
-		kiln__offload_cancel(pool->offload);
 	/* Acquire: pairs with the release decrement when a kiln_go task
 	 * ends, so that its effects are complete before we free anything. */
 	while ((n = atomic_load_explicit(&pool->live, memory_order_acquire)))
@@ -267,13 +261,13 @@ void kiln_pool_stats(kiln_pool *pool, struct kiln_stats *out)
 		    memory_order_relaxed);
 		s.sleeps += atomic_load_explicit(&c->sleeps,
 		    memory_order_relaxed);
-		s.io_submitted += atomic_load_explicit(&c->io_submitted,
+		s.io_submitted += atomic_load_explicit(&w->io.submitted,
 		    memory_order_relaxed);
-		s.io_completed += atomic_load_explicit(&c->io_completed,
+		s.io_completed += atomic_load_explicit(&w->io.completed,
 		    memory_order_relaxed);
-		if (atomic_load_explicit(&w->use_ring, memory_order_relaxed))
-			s.io_batches += atomic_load_explicit(&w->ring.batches,
-			    memory_order_relaxed);
+		if (kiln__io_has_ring(&w->io))
+			s.io_batches += atomic_load_explicit(
+			    &w->io.ring.batches, memory_order_relaxed);
 		else
 			s.io_fallback++;
 	}

@@ -17,16 +17,18 @@
  * kernel together (kiln__ring_submit), when the scheduler decides.
  *
  * An idle worker sleeps in io_uring_submit_and_wait on its own ring, with a
- * read of an eventfd kept in the ring: another thread wakes it by writing
- * the eventfd (kiln__ring_wake), and an I/O completion wakes it as well.
+ * read of the worker's wake-up eventfd kept in the ring: another thread
+ * wakes it by writing the eventfd (io.c), and an I/O completion wakes it
+ * as well.
+ *
+ * Uses liburing and counter.h; used by io.c only.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
+#include "counter.h"
 #include "ring.h"
 
 #ifdef __SANITIZE_THREAD__
@@ -56,15 +58,12 @@ static const unsigned int setups[] = {
 };
 
 /* On the worker's own thread (SINGLE_ISSUER binds the ring to it). */
-int kiln__ring_init(struct kiln__ring *r, unsigned int entries)
+int kiln__ring_init(struct kiln__ring *r, unsigned int entries, int wake_fd)
 {
 	struct io_uring_params p;
 	unsigned int i;
 	int ret = -EINVAL;
 
-	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (r->efd < 0)
-		return -errno;
 	for (i = 0; i < sizeof(setups) / sizeof(setups[0]); i++) {
 		memset(&p, 0, sizeof(p));
 		p.flags = setups[i];
@@ -72,12 +71,11 @@ int kiln__ring_init(struct kiln__ring *r, unsigned int entries)
 		if (ret != -EINVAL)
 			break;
 	}
-	if (ret < 0) {
-		close(r->efd);
+	if (ret < 0)
 		return ret;
-	}
 	TSAN_RING_EPOCH();
 	r->setup_flags = setups[i];
+	r->wake_fd = wake_fd;
 	r->wake_armed = 0;
 	atomic_init(&r->batches, 0);
 	return 0;
@@ -88,14 +86,6 @@ void kiln__ring_fini(struct kiln__ring *r)
 {
 	TSAN_RING_EPOCH();
 	io_uring_queue_exit(&r->ring);
-	close(r->efd);
-}
-
-/* Owner only: a relaxed load and store, since only this thread writes. */
-static void count_batch(struct kiln__ring *r)
-{
-	atomic_store_explicit(&r->batches, atomic_load_explicit(&r->batches,
-	    memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
 unsigned int kiln__ring_pending(struct kiln__ring *r)
@@ -139,7 +129,7 @@ void kiln__ring_submit(struct kiln__ring *r, kiln__cqe_fn *fn, void *ctx)
 		else
 			ret = io_uring_submit(&r->ring);
 		if (ret > 0) {
-			count_batch(r);
+			kiln__owner_add(&r->batches, 1);
 			continue;
 		}
 		if (ret == -EINTR)
@@ -168,7 +158,7 @@ struct io_uring_sqe *kiln__ring_sqe(struct kiln__ring *r, kiln__cqe_fn *fn,
 	return sqe;
 }
 
-/* Sleep until a completion or kiln__ring_wake; submits what is queued. */
+/* Sleep until a completion or a write to wake_fd; submits what is queued. */
 void kiln__ring_wait(struct kiln__ring *r, kiln__cqe_fn *fn, void *ctx)
 {
 	int ret;
@@ -176,21 +166,15 @@ void kiln__ring_wait(struct kiln__ring *r, kiln__cqe_fn *fn, void *ctx)
 	if (!r->wake_armed) {
 		struct io_uring_sqe *sqe = kiln__ring_sqe(r, fn, ctx);
 
-		io_uring_prep_read(sqe, r->efd, &r->wake_buf,
+		io_uring_prep_read(sqe, r->wake_fd, &r->wake_buf,
 		    sizeof(r->wake_buf), 0);
 		io_uring_sqe_set_data64(sqe, KILN__UD_WAKE);
 		r->wake_armed = 1;
 	}
 	ret = io_uring_submit_and_wait(&r->ring, 1);
 	if (ret > 0)
-		count_batch(r);
+		kiln__owner_add(&r->batches, 1);
 	kiln__ring_reap(r, fn, ctx);
-}
-
-/* Any thread: end the owner's kiln__ring_wait, now or when it starts. */
-void kiln__ring_wake(struct kiln__ring *r)
-{
-	eventfd_write(r->efd, 1);
 }
 
 /* Ask the kernel to cancel everything in flight; results come as CQEs. */

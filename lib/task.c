@@ -64,7 +64,7 @@ void kiln__sync_slow(kiln_task *t)
 				t->kiln__fn(t->kiln__arg);
 				return;
 			}
-			kiln__run_task(x);
+			kiln__run_and_queue_parent(x);
 			break;
 		case KILN__POP_STOLEN:
 			if (top == i)
@@ -149,14 +149,24 @@ int kiln_go(void (*fn)(void *), void *arg)
 	/* Relaxed: kiln_pool_destroy runs after this task returned (its
 	 * kiln_run, or an outer kiln_go's count, orders it). */
 	atomic_fetch_add_explicit(&w->pool->live, 1, memory_order_relaxed);
-	kiln__enqueue(w, &c->job);
+	kiln__push_and_wake(w, &c->job);
 	return 0;
+}
+
+/* After kiln_yield's park: f is ready again, behind what completed. */
+static void requeue(struct kiln__fiber *f, void *arg)
+{
+	struct kiln__worker *w = kiln__worker_self();
+
+	/* Take what completed first, so that it runs before f. */
+	kiln__io_reap(&w->io);
+	kiln__push_and_wake(w, &f->job);
 }
 
 void kiln_yield(void)
 {
 	if (kiln__worker_self())
-		(void)kiln__park(KILN__AFTER_READY, NULL);
+		(void)kiln__park(requeue, NULL);
 }
 
 int kiln_worker_id(void)

@@ -1,6 +1,6 @@
 /*
  * Per-worker timers for the I/O fallback: a binary min-heap keyed by
- * deadline.  Owner only, so no synchronisation.
+ * deadline.  Owner only, so no synchronisation.  Used by io.c.
  */
 #include "config.h"
 
@@ -9,21 +9,21 @@
 #include "alloc.h"
 #include "timer.h"
 
-static void swap(struct kiln__io **a, struct kiln__io **b)
+static void swap(struct kiln__timer **a, struct kiln__timer **b)
 {
-	struct kiln__io *x = *a;
+	struct kiln__timer *x = *a;
 
 	*a = *b;
 	*b = x;
 }
 
-int kiln__timers_add(struct kiln__timers *t, struct kiln__io *io)
+int kiln__timers_add(struct kiln__timers *t, struct kiln__timer *tm)
 {
 	size_t i;
 
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 64;
-		struct kiln__io **h = kiln__alloc(cap * sizeof(*h));
+		struct kiln__timer **h = kiln__alloc(cap * sizeof(*h));
 
 		if (!h)
 			return -ENOMEM;
@@ -34,7 +34,7 @@ int kiln__timers_add(struct kiln__timers *t, struct kiln__io *io)
 		t->cap = cap;
 	}
 	i = t->n++;
-	t->heap[i] = io;
+	t->heap[i] = tm;
 	while (i > 0 && t->heap[(i - 1) / 2]->deadline > t->heap[i]->deadline) {
 		swap(&t->heap[(i - 1) / 2], &t->heap[i]);
 		i = (i - 1) / 2;
@@ -43,9 +43,10 @@ int kiln__timers_add(struct kiln__timers *t, struct kiln__io *io)
 }
 
 /* Remove and return one timer due at now, or NULL. */
-struct kiln__io *kiln__timers_expired(struct kiln__timers *t, uint64_t now)
+struct kiln__timer *kiln__timers_expired(struct kiln__timers *t,
+    uint64_t now)
 {
-	struct kiln__io *top;
+	struct kiln__timer *top;
 	size_t i = 0;
 
 	if (t->n == 0 || t->heap[0]->deadline > now)

@@ -1,6 +1,6 @@
 /*
- * A binary min-heap of sleeping operations by deadline, one per worker,
- * used only by its owner: kiln_sleep when the worker has no io_uring.
+ * A binary min-heap of timers by deadline, one per worker, used only by its
+ * owner: kiln_sleep when the worker has no io_uring.  Uses alloc.h only.
  */
 #ifndef KILN_TIMER_H
 #define KILN_TIMER_H
@@ -8,15 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io.h"
+/* Embedded in whatever waits; found again with container_of. */
+struct kiln__timer {
+	uint64_t deadline;  /* CLOCK_MONOTONIC ns */
+};
 
 struct kiln__timers {
-	struct kiln__io **heap;
+	struct kiln__timer **heap;
 	size_t n, cap;
 };
 
-int kiln__timers_add(struct kiln__timers *t, struct kiln__io *io);
-struct kiln__io *kiln__timers_expired(struct kiln__timers *t, uint64_t now);
+int kiln__timers_add(struct kiln__timers *t, struct kiln__timer *tm);
+struct kiln__timer *kiln__timers_expired(struct kiln__timers *t,
+    uint64_t now);
 uint64_t kiln__timers_next(const struct kiln__timers *t);
 void kiln__timers_fini(struct kiln__timers *t);
 

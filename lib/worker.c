@@ -6,20 +6,21 @@
  * whatever fiber the worker is on; a fiber is parked only when a task must
  * wait (a stolen child not yet done, kiln_yield, I/O), and the worker goes on
  * with a fresh fiber.  A fiber whose wait is over becomes a job in some
- * worker's ready deque and may resume on any worker.
+ * worker's ready queue and may resume on any worker.
  *
  * Where work comes from, in the order schedule() looks:
  *  1. its own task deque (tasks left there by fibers that parked),
  *  2. its inbox (jobs from threads outside the pool), moved to 3,
- *  3. its ready deque (ready fibers and detached tasks, oldest first),
+ *  3. its ready queue (ready fibers and detached tasks, oldest first),
  *  4. a random victim: public tasks, then ready jobs.
  *
  * Handing over a parked fiber.  A fiber must be completely switched out
  * before another thread may resume it.  So the fiber that parks does not
- * publish itself: it records what is to be done in w->after, and the fiber
- * it switches to does it first thing (after_switch).  E.g. a parent waiting
+ * publish itself: it records a function in w->after, and the fiber it
+ * switches to calls it first thing (after_switch).  E.g. a parent waiting
  * for a stolen child is published in the child's state word only from the
- * new fiber, and the thief that finishes the child resumes it from there.
+ * new fiber, and the thief that finishes the child resumes it from there;
+ * an I/O call of the fallback goes to the helper threads from there.
  *
  * Thread-local storage and migration.  A fiber may resume on another thread,
  * so no function here keeps the worker pointer across a switch: every switch
@@ -27,16 +28,21 @@
  * compiler can neither cache nor move).
  *
  * Sleeping without lost wake-ups.  An idle worker spins a while, then
- *	sleep = SLEEPING; nsleep++; fence; look at every deque; futex_wait
+ *	sleep = SLEEPING; nsleep++; fence; look at every deque; kiln__io_idle
  * and a thread that publishes work does
- *	publish; fence; if (nsleep) wake one SLEEPING worker (CAS to AWAKE).
+ *	publish; fence; if (nsleep) wake one SLEEPING worker:
+ *	    CAS its sleep to AWAKE, then kiln__io_wake.
  * The two seq_cst fences make this Dekker's pattern: either the sleeper's
- * look sees the work, or the publisher's load sees the sleeper.  The futex
- * re-checks the word in the kernel, so a CAS to AWAKE before futex_wait makes
- * it return at once.  Only one sleeper is woken per publication (no
- * stampede); a woken worker that steals wakes the next if more sleep, so
- * wake-ups fan out as fast as work does.  (ThreadSanitizer does not model
- * fences; the argument above is about liveness, which TSan does not check.)
+ * look sees the work, or the publisher's load sees the sleeper.  io.c's
+ * wake-up is remembered (an eventfd count) if it comes before the sleeper
+ * blocks in kiln__io_idle, so it cannot slip in between.  Only one sleeper
+ * is woken per publication (no stampede); a woken worker that steals wakes
+ * the next if more sleep, so wake-ups fan out as fast as work does.
+ * (ThreadSanitizer does not model fences; the argument above is about
+ * liveness, which TSan does not check.)
+ *
+ * Uses readyq, split, fiber and io (through its hooks); io.c calls back
+ * only through park.h, whose functions are defined here.
  */
 #include "config.h"
 
@@ -46,9 +52,8 @@
 #include <stdio.h>
 
 #include "alloc.h"
+#include "counter.h"
 #include "futex.h"
-#include "io.h"
-#include "offload.h"
 #include "worker.h"
 
 /* How long an idle worker looks for work before it sleeps. */
@@ -93,6 +98,24 @@ static inline struct kiln__worker *me(void)
 	return (struct kiln__worker *)kiln__current();
 }
 
+static inline struct kiln__worker *of_wio(struct kiln__wio *io)
+{
+	return (struct kiln__worker *)(void *)((char *)io -
+	    offsetof(struct kiln__worker, io));
+}
+
+struct kiln__wio *kiln__wio_self(void)
+{
+	struct kiln__worker *w = kiln__worker_self();
+
+	return w ? &w->io : NULL;
+}
+
+struct kiln__fiber *kiln__fiber_self(void)
+{
+	return me()->current;
+}
+
 static uint64_t rng_next(struct kiln__worker *w)
 {
 	/* xorshift64 */
@@ -123,7 +146,7 @@ static struct kiln__fiber *fiber_get(struct kiln__worker *w)
 	} else {
 		if (kiln__fiber_create(&f, w->pool->stack_size) != 0)
 			return NULL;
-		kiln__bump(&w->stats.fibers);
+		kiln__owner_add(&w->stats.fibers, 1);
 	}
 	kiln__fiber_start(f, fiber_main);
 	return f;
@@ -141,96 +164,82 @@ static void fiber_put(struct kiln__worker *w, struct kiln__fiber *f)
 }
 
 /*
- * Continue on fiber to; the fiber we leave is handed to after_switch() as
- * (kind, ptr, fiber).  Returns when something switches back to this fiber,
- * possibly on another thread: callers must re-read the worker.
+ * Continue on fiber to; the fiber we leave is handed to after(from, arg) on
+ * the new fiber (see after_switch).  Returns when something switches back
+ * to this fiber, possibly on another thread: callers must re-read the
+ * worker.  from_done: the fiber we leave will never run again.
  */
 static void switch_to(struct kiln__worker *w, struct kiln__fiber *to,
-    enum kiln__after kind, void *ptr)
+    kiln__after_fn *after, void *arg, int from_done)
 {
 	struct kiln__fiber *from = w->current;
 
-	w->after.kind = kind;
-	w->after.ptr = ptr;
+	w->after.fn = after;
+	w->after.arg = arg;
 	w->after.fiber = from;
 	w->current = to;
-	kiln__fiber_switch(from, to, kind == KILN__AFTER_RECYCLE);
+	kiln__fiber_switch(from, to, from_done);
 	after_switch();
+}
+
+/* What the fiber switched to does first, for the one switched from. */
+static void after_switch(void)
+{
+	struct kiln__worker *w = me();
+	kiln__after_fn *fn = w->after.fn;
+
+	w->after.fn = NULL;
+	if (fn)
+		fn(w->after.fiber, w->after.arg);
+}
+
+/* After a fiber finished: back to the free list. */
+static void recycle(struct kiln__fiber *f, void *arg)
+{
+	fiber_put(me(), f);
 }
 
 /* Continue a parked fiber; the current one is finished. */
 static __attribute__((noreturn)) void resume(struct kiln__worker *w,
     struct kiln__fiber *f)
 {
-	kiln__bump(&w->stats.resumes);
-	switch_to(w, f, KILN__AFTER_RECYCLE, NULL);
+	kiln__owner_add(&w->stats.resumes, 1);
+	switch_to(w, f, recycle, NULL, 1);
 	__builtin_unreachable();
 }
 
-static void after_switch(void)
+/*
+ * After kiln__wait_task's park: f waits for task arg.  f is fully switched
+ * out now, so it may be published.  Release: pairs with the acquire
+ * exchange in finish_task, which then sees f's saved context.  Acquire on
+ * failure: the task is done, and f will read its results.
+ */
+static void publish_waiter(struct kiln__fiber *f, void *arg)
 {
-	struct kiln__worker *w = me();
-	struct kiln__fiber *f = w->after.fiber;
-	enum kiln__after kind = w->after.kind;
-	kiln_task *t = w->after.ptr;
+	kiln_task *t = arg;
 	uintptr_t expect = 0;
 
-	w->after.kind = KILN__AFTER_NONE;
-	switch (kind) {
-	case KILN__AFTER_NONE:
-		break;
-	case KILN__AFTER_RECYCLE:
-		fiber_put(w, f);
-		break;
-	case KILN__AFTER_WAIT_TASK:
-		/*
-		 * f is fully switched out now, so it may be published.
-		 * Release: pairs with the acquire exchange in
-		 * kiln__finish_task, which then sees f's saved context.
-		 * Acquire on failure: the task is done, and f will read its
-		 * results.
-		 */
-		if (__atomic_compare_exchange_n(&t->kiln__state, &expect,
-		    (uintptr_t)f, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
-			break;
-		resume(w, f);
-	case KILN__AFTER_READY:
-		/* Take what completed first, so that it runs before f. */
-		kiln__io_poll(w);
-		kiln__enqueue(w, &f->job);
-		break;
-	case KILN__AFTER_OFFLOAD:
-		/* f is switched out: a helper may now finish and wake it. */
-		if (kiln__offload_submit(w->pool->offload, w->after.ptr) == 0)
-			break;
-		/* The helpers' queue is full: f tries again after others ran. */
-		((struct kiln__io *)w->after.ptr)->again = 1;
-		kiln__enqueue(w, &f->job);
-		break;
-	}
+	if (!__atomic_compare_exchange_n(&t->kiln__state, &expect,
+	    (uintptr_t)f, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+		resume(me(), f);
 }
 
-/*
- * Park the running fiber; (kind, ptr) says how it is to be woken.  Returns
- * 0 once it has been resumed (perhaps on another worker), or -ENOMEM at
- * once if no fiber could be made to go on with.  Inside a task only.
- */
-int kiln__park(enum kiln__after kind, void *ptr)
+int kiln__park(kiln__after_fn *after, void *arg)
 {
 	struct kiln__worker *w = me();
 	struct kiln__fiber *g = fiber_get(w);
 
 	if (!g)
 		return -ENOMEM;
-	kiln__bump(&w->stats.suspends);
-	switch_to(w, g, kind, ptr);
+	kiln__owner_add(&w->stats.suspends, 1);
+	switch_to(w, g, after, arg, 0);
 	return 0;
 }
 
 /* Make a job runnable on worker w (the caller's own worker), quietly. */
-void kiln__ready_push(struct kiln__worker *w, struct kiln__job *j)
+static void ready_push(struct kiln__worker *w, struct kiln__job *j)
 {
-	if (kiln__deque_push(&w->ready, j) != 0) {
+	if (kiln__readyq_push(&w->ready, j) != 0) {
 		/* Out of memory: keep it private rather than lose it. */
 		j->next = NULL;
 		if (w->overflow)
@@ -242,14 +251,29 @@ void kiln__ready_push(struct kiln__worker *w, struct kiln__job *j)
 }
 
 /* The same, and wake a sleeping worker to take it, if one sleeps. */
-void kiln__enqueue(struct kiln__worker *w, struct kiln__job *j)
+void kiln__push_and_wake(struct kiln__worker *w, struct kiln__job *j)
 {
-	kiln__ready_push(w, j);
+	ready_push(w, j);
 	kiln__wake_one(w->pool);
 }
 
+void kiln__fiber_ready(struct kiln__wio *io, struct kiln__fiber *f)
+{
+	ready_push(of_wio(io), &f->job);
+}
+
+void kiln__fiber_ready_remote(struct kiln__wio *io, struct kiln__fiber *f)
+{
+	kiln__inbox_push(of_wio(io), &f->job);
+}
+
+void kiln__wake_idle(struct kiln__wio *io)
+{
+	kiln__wake_one(of_wio(io)->pool);
+}
+
 /*
- * Move the jobs of from's inbox to w's ready deque, oldest first.  Any
+ * Move the jobs of from's inbox to w's ready queue, oldest first.  Any
  * worker may empty any inbox: the exchange takes the whole list at once,
  * so there is no ABA, and a job left at a busy worker is not stuck there.
  */
@@ -272,7 +296,7 @@ static int drain_inbox(struct kiln__worker *w, struct kiln__worker *from)
 	}
 	for (j = fifo; j; j = next) {
 		next = j->next;
-		kiln__ready_push(w, j);
+		ready_push(w, j);
 	}
 	kiln__wake_one(w->pool);
 	return 1;
@@ -324,11 +348,7 @@ void kiln__kick(struct kiln__worker *w)
 		return;
 	/* Relaxed: only a count; the fence protocol orders what matters. */
 	atomic_fetch_sub_explicit(&w->pool->nsleep, 1, memory_order_relaxed);
-	/* Acquire: pairs with the release store at the worker's start-up. */
-	if (atomic_load_explicit(&w->use_ring, memory_order_acquire))
-		kiln__ring_wake(&w->ring);
-	else
-		kiln__futex_wake(&w->sleep, 1);
+	kiln__io_wake(&w->io);
 }
 
 /* Any thread, after publishing work: wake one sleeping worker, if any. */
@@ -361,7 +381,7 @@ void kiln__wake_one(struct kiln_pool *pool)
  * Mark t done; return the fiber waiting for it, if one is.  Acq_rel: the
  * release makes the task's effects visible to the parent's acquire load of
  * the state; the acquire pairs with the release CAS that published the
- * waiting fiber (after_switch), whose saved context we are about to use.
+ * waiting fiber (publish_waiter), whose saved context we are about to use.
  */
 static struct kiln__fiber *finish_task(kiln_task *t)
 {
@@ -372,18 +392,18 @@ static struct kiln__fiber *finish_task(kiln_task *t)
 }
 
 /*
- * Run a task that its parent will sync elsewhere: from under a sync on this
- * fiber (not the scheduling loop), so a waiting parent is queued, not
- * switched to.
+ * Run a task that its parent will sync elsewhere, from under a sync on
+ * this fiber (not the scheduling loop): a parent waiting for it is queued,
+ * since this fiber has its own caller to return to.
  */
-void kiln__run_task(kiln_task *t)
+void kiln__run_and_queue_parent(kiln_task *t)
 {
 	struct kiln__fiber *f;
 
 	t->kiln__fn(t->kiln__arg);
 	f = finish_task(t);
 	if (f)
-		kiln__enqueue(me(), &f->job);
+		kiln__push_and_wake(me(), &f->job);
 }
 
 /*
@@ -401,8 +421,7 @@ void kiln__wait_task(kiln_task *t)
 			return;
 		kiln__cpu_relax();
 	}
-	if (kiln__worker_self() &&
-	    kiln__park(KILN__AFTER_WAIT_TASK, t) == 0)
+	if (kiln__worker_self() && kiln__park(publish_waiter, t) == 0)
 		return;
 	/* Not a worker, or no memory for a fiber: poll politely. */
 	while (__atomic_load_n(&t->kiln__state, __ATOMIC_ACQUIRE) !=
@@ -410,7 +429,7 @@ void kiln__wait_task(kiln_task *t)
 		sched_yield();
 }
 
-/* Run a job taken from a ready deque.  At the scheduling loop only. */
+/* Run a job taken from a ready queue.  At the scheduling loop only. */
 static void run_job(struct kiln__worker *w, struct kiln__job *j)
 {
 	struct kiln__call *c = (struct kiln__call *)j;
@@ -421,7 +440,7 @@ static void run_job(struct kiln__worker *w, struct kiln__job *j)
 	case KILN__JOB_GO:
 		c->fn(c->arg);
 		w = me();
-		kiln__bump(&w->stats.detached);
+		kiln__owner_add(&w->stats.detached, 1);
 		/*
 		 * Acq_rel: the release orders the task's effects before
 		 * kiln_pool_destroy sees the count drop (acquire load there);
@@ -445,14 +464,17 @@ static void run_job(struct kiln__worker *w, struct kiln__job *j)
 	}
 }
 
-/* Run a task taken from a deque at the scheduling loop. */
-static void run_stolen(kiln_task *t)
+/*
+ * Run a task taken from a deque at the scheduling loop: if its parent
+ * waits for it, this fiber has nothing left to do, so it switches to the
+ * parent directly (the thief that finishes a child continues its parent).
+ */
+static void run_and_continue_parent(kiln_task *t)
 {
 	struct kiln__fiber *f;
 
 	t->kiln__fn(t->kiln__arg);
 	f = finish_task(t);
-	/* The thief that finishes a child continues its parent directly. */
 	if (f)
 		resume(me(), f);
 }
@@ -466,8 +488,8 @@ static struct kiln__job *take_ready(struct kiln__worker *w)
 		return j;
 	}
 	do
-		j = kiln__deque_steal(&w->ready);
-	while (j == KILN__DEQUE_ABORT);
+		j = kiln__readyq_take(&w->ready);
+	while (j == KILN__READYQ_ABORT);
 	return j;
 }
 
@@ -492,18 +514,18 @@ static struct kiln__worker *victim(struct kiln__worker *w)
 static struct kiln__job *steal_ready(struct kiln__worker *w,
     struct kiln__worker *v)
 {
-	size_t n = kiln__deque_size(&v->ready) / 2;
+	size_t n = kiln__readyq_size(&v->ready) / 2;
 	struct kiln__job *first = NULL, *j;
 
 	do {
-		j = kiln__deque_steal(&v->ready);
-		if (j == KILN__DEQUE_ABORT)
+		j = kiln__readyq_take(&v->ready);
+		if (j == KILN__READYQ_ABORT)
 			continue;
 		if (!j)
 			break;
-		kiln__bump(&w->stats.steals);
+		kiln__owner_add(&w->stats.steals, 1);
 		if (first)
-			kiln__ready_push(w, j);
+			ready_push(w, j);
 		else
 			first = j;
 	} while (n-- > 1);
@@ -519,15 +541,15 @@ static int steal_one(struct kiln__worker *w)
 
 	if (v == w)
 		return 0;
-	kiln__bump(&w->stats.steal_attempts);
+	kiln__owner_add(&w->stats.steal_attempts, 1);
 	do
 		t = kiln__split_steal(&v->sq, &busy);
 	while (!t && busy);
 	if (t) {
-		kiln__bump(&w->stats.steals);
+		kiln__owner_add(&w->stats.steals, 1);
 		/* More hands may help: pass the wake-up on. */
 		kiln__wake_one(w->pool);
-		run_stolen(t);
+		run_and_continue_parent(t);
 		return 1;
 	}
 	j = steal_ready(w, v);
@@ -546,19 +568,13 @@ static int run_one(struct kiln__worker *w)
 	struct kiln__job *j;
 	kiln_task *t;
 
-	/* Acquire: pairs with the release store in kiln_pool_destroy. */
-	if (!w->cancelled && atomic_load_explicit(&w->pool->closing,
-	    memory_order_acquire)) {
-		w->cancelled = 1;
-		kiln__io_cancel(w);
-	}
-	kiln__io_poll(w);
+	kiln__io_reap(&w->io);
 	/* A kiln_timeout that the last task here left unused is not ours. */
 	w->current->timeout = 0;
 	switch (kiln__split_pop(&w->sq, &t)) {
 	case KILN__POP_TASK:
-		kiln__io_flush(w, 0);
-		run_stolen(t);
+		kiln__io_flush(&w->io, 0);
+		run_and_continue_parent(t);
 		return 1;
 	case KILN__POP_STOLEN:
 		return 1;
@@ -577,13 +593,13 @@ static int run_one(struct kiln__worker *w)
 	if (j) {
 		/* Only a resumed fiber is likely to add to the batch soon;
 		 * a detached task may compute for long. */
-		kiln__io_flush(w, j->kind == KILN__JOB_FIBER &&
-		    !kiln__deque_empty(&w->ready));
+		kiln__io_flush(&w->io, j->kind == KILN__JOB_FIBER &&
+		    !kiln__readyq_empty(&w->ready));
 		run_job(w, j);
 		return 1;
 	}
 	/* Nothing of our own: what is queued goes to the kernel now. */
-	kiln__io_flush(w, 0);
+	kiln__io_flush(&w->io, 0);
 	return steal_one(w);
 }
 
@@ -599,14 +615,13 @@ static int work_visible(struct kiln__worker *w)
 	 * kiln_pool_destroy only kicks workers it sees asleep.
 	 */
 	if (atomic_load_explicit(&pool->stop, memory_order_seq_cst) ||
-	    (!w->cancelled && atomic_load_explicit(&pool->closing,
-	    memory_order_seq_cst)))
+	    kiln__io_cancel_due(&w->io))
 		return 1;
 	for (i = 0; i < pool->nworkers; i++) {
 		struct kiln__worker *v = pool->workers[i];
 
 		if (kiln__split_public(&v->sq) ||
-		    !kiln__deque_empty(&v->ready) ||
+		    !kiln__readyq_empty(&v->ready) ||
 		    atomic_load_explicit(&v->inbox, memory_order_seq_cst))
 			return 1;
 	}
@@ -625,11 +640,11 @@ static void sleep_idle(struct kiln__worker *w)
 	 * (TSan does not model fences: liveness only.) */
 	atomic_thread_fence(memory_order_seq_cst);
 	while (!work_visible(w)) {
-		kiln__bump(&w->stats.sleeps);
-		/* A futex wait, or a wait in the ring (see io.c), which
-		 * also ends when our own I/O completes. */
-		kiln__io_idle(w);
-		kiln__io_poll(w);
+		kiln__owner_add(&w->stats.sleeps, 1);
+		/* Ends at a kiln__io_wake, or when our own I/O completes
+		 * or a timer is due (see io.c). */
+		kiln__io_idle(&w->io);
+		kiln__io_reap(&w->io);
 		/* Acquire: pairs with the release CAS in kiln__kick. */
 		if (atomic_load_explicit(&w->sleep, memory_order_acquire) ==
 		    KILN__AWAKE)
@@ -656,8 +671,8 @@ static void schedule(void)
 		/* Acquire: pairs with the store in kiln_pool_destroy, made
 		 * after every task finished. */
 		if (atomic_load_explicit(&w->pool->stop,
-		    memory_order_acquire) && !kiln__io_busy(w))
-			switch_to(w, &w->native, KILN__AFTER_RECYCLE, NULL);
+		    memory_order_acquire) && !kiln__io_busy(&w->io))
+			switch_to(w, &w->native, recycle, NULL, 1);
 		if (++idle < IDLE_SPINS) {
 			kiln__cpu_relax();
 			continue;
@@ -675,22 +690,27 @@ int kiln__worker_init(struct kiln__worker *w, struct kiln_pool *pool,
 	ret = kiln__split_init(&w->sq, SPLIT_SLOTS);
 	if (ret < 0)
 		return ret;
-	ret = kiln__deque_init(&w->ready, 64);
+	ret = kiln__readyq_init(&w->ready, 64);
 	if (ret < 0) {
+		kiln__split_fini(&w->sq);
+		return ret;
+	}
+	ret = kiln__io_init(&w->io, &pool->io);
+	if (ret < 0) {
+		kiln__readyq_fini(&w->ready);
 		kiln__split_fini(&w->sq);
 		return ret;
 	}
 	atomic_init(&w->inbox, NULL);
 	atomic_init(&w->sleep, KILN__AWAKE);
-	atomic_init(&w->use_ring, 0);
-	atomic_init(&w->io_inflight, 0);
 	w->pool = pool;
 	w->id = id;
 	w->rng = 0x9e3779b97f4a7c15ull * (id + 1);
 	/* The first fiber now, so that failing to make it fails creation. */
 	w->current = fiber_get(w);
 	if (!w->current) {
-		kiln__deque_fini(&w->ready);
+		kiln__io_fini(&w->io);
+		kiln__readyq_fini(&w->ready);
 		kiln__split_fini(&w->sq);
 		return -ENOMEM;
 	}
@@ -704,13 +724,13 @@ void kiln__worker_fini(struct kiln__worker *w)
 
 	if (w->current != &w->native)
 		fiber_put(w, w->current);  /* the first fiber, never run */
-	kiln__io_stop(w);
+	kiln__io_fini(&w->io);
 
 	for (f = w->free_fibers; f; f = next) {
 		next = f->next;
 		kiln__fiber_destroy(f);
 	}
-	kiln__deque_fini(&w->ready);
+	kiln__readyq_fini(&w->ready);
 	kiln__split_fini(&w->sq);
 }
 
@@ -724,14 +744,12 @@ void *kiln__worker_main(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	kiln__self = &w->sq.fast;
 	kiln__fiber_native(&w->native);
-	/* Release: pairs with the acquire load in kiln__kick. */
-	atomic_store_explicit(&w->use_ring, kiln__io_start(w),
-	    memory_order_release);
+	kiln__io_start(&w->io);
 	/* Release: kiln_pool_create waits for every worker's start-up. */
 	atomic_fetch_add_explicit(&w->pool->started, 1, memory_order_release);
 	kiln__futex_wake(&w->pool->started, 1);
 	w->current = &w->native;
-	switch_to(w, first, KILN__AFTER_NONE, NULL);
+	switch_to(w, first, NULL, NULL, 0);
 	/* Back on our own stack: the pool is stopping.  The ring stays until
 	 * kiln__worker_fini: other threads may still kick this worker. */
 	kiln__self = &nonworker;

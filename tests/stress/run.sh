@@ -24,7 +24,7 @@ esac
 here=$(cd "$(dirname "$0")" && pwd) || exit 99
 [ -d "$build" ] || { echo "$0: $build: no such directory" >&2; exit 99; }
 
-progs="deque-stress cl-stress spawn-storm sync-race create-destroy io-stress io-destroy"
+progs="deque-stress readyq-stress spawn-storm sync-race create-destroy io-stress io-destroy"
 
 missing=
 for p in $progs; do
@@ -43,7 +43,7 @@ export TSAN_OPTIONS
 args() {
 	case $1 in
 	deque-stress) echo "$((100000 * scale)) 2 64" ;;
-	cl-stress) echo "$((500000 * scale)) 2 4096" ;;
+	readyq-stress) echo "$((500000 * scale)) 2 4096" ;;
 	spawn-storm) echo "$((5 * scale)) 20 6" ;;
 	sync-race) echo "$((200 * scale)) 32" ;;
 	create-destroy) echo "$((60 * scale)) 2" ;;

@@ -1,5 +1,5 @@
 /*
- * cl-stress: the Chase-Lev ready deque (lib/deque.c) under one owner that
+ * readyq-stress: the Chase-Lev ready deque (lib/readyq.c) under one owner that
  * pushes (and takes some entries itself, as workers do) and thieves.
  *
  *	cl-stress [items [thieves [frames]]]
@@ -19,7 +19,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "deque.h"
+#include "readyq.h"
 #include "stress.h"
 
 #define WORDS 4
@@ -32,7 +32,7 @@ struct item {
 	atomic_int done;
 };
 
-static struct kiln__deque dq;
+static struct kiln__readyq dq;
 static atomic_int stop;
 static atomic_ulong bad_payload, taken_by_thieves;
 
@@ -68,9 +68,9 @@ static void *thief(void *arg)
 
 	(void)arg;
 	for (;;) {
-		void *x = kiln__deque_steal(&dq);
+		void *x = kiln__readyq_take(&dq);
 
-		if (x == KILN__DEQUE_ABORT)
+		if (x == KILN__READYQ_ABORT)
 			continue;
 		if (x) {
 			consume(x);
@@ -78,7 +78,7 @@ static void *thief(void *arg)
 			continue;
 		}
 		if (atomic_load_explicit(&stop, memory_order_acquire) &&
-		    kiln__deque_empty(&dq))
+		    kiln__readyq_empty(&dq))
 			break;
 		sched_yield();
 	}
@@ -116,8 +116,8 @@ int main(int argc, char **argv)
 	th = calloc(nthieves, sizeof(*th));
 	if (!items || !th)
 		stress_die("out of memory");
-	if (kiln__deque_init(&dq, 16) != 0)
-		stress_die("kiln__deque_init");
+	if (kiln__readyq_init(&dq, 16) != 0)
+		stress_die("kiln__readyq_init");
 	for (i = 0; i < nframes; i++)
 		atomic_init(&items[i].done, 1);
 	for (i = 0; i < nthieves; i++)
@@ -137,13 +137,13 @@ int main(int argc, char **argv)
 		it->result = 0;
 		atomic_store_explicit(&it->takers, 0, memory_order_relaxed);
 		atomic_store_explicit(&it->done, 0, memory_order_relaxed);
-		if (kiln__deque_push(&dq, it) != 0)
+		if (kiln__readyq_push(&dq, it) != 0)
 			stress_die("push failed at %" PRIu64, seq);
 		/* The owner takes the oldest now and then, like a worker. */
 		if (r % 4 == 0) {
-			void *x = kiln__deque_steal(&dq);
+			void *x = kiln__readyq_take(&dq);
 
-			if (x && x != KILN__DEQUE_ABORT) {
+			if (x && x != KILN__READYQ_ABORT) {
 				consume(x);
 				by_owner++;
 			}
@@ -156,9 +156,9 @@ int main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	/* Anything left (no thieves): the owner drains it. */
 	for (;;) {
-		void *x = kiln__deque_steal(&dq);
+		void *x = kiln__readyq_take(&dq);
 
-		if (x == KILN__DEQUE_ABORT)
+		if (x == KILN__READYQ_ABORT)
 			continue;
 		if (!x)
 			break;
@@ -174,13 +174,13 @@ int main(int argc, char **argv)
 	if (atomic_load(&bad_payload))
 		stress_fail("%lu payload words read wrong",
 		    atomic_load(&bad_payload));
-	if (!kiln__deque_empty(&dq))
-		stress_fail("deque not empty at the end");
-	printf("cl-stress: %lu items, %lu thieves, %lu frames: %lu taken by "
+	if (!kiln__readyq_empty(&dq))
+		stress_fail("queue not empty at the end");
+	printf("readyq-stress: %lu items, %lu thieves, %lu frames: %lu taken by "
 	    "the owner, %lu by thieves\n", nitems, nthieves, nframes,
 	    by_owner, atomic_load(&taken_by_thieves));
 
-	kiln__deque_fini(&dq);
+	kiln__readyq_fini(&dq);
 	free(items);
 	free(th);
 	return stress_exit();

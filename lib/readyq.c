@@ -1,15 +1,15 @@
 /*
- * A growable Chase-Lev work-stealing deque: D. Chase and Y. Lev, "Dynamic
- * circular work-stealing deque" (SPAA 2005), with the C11 memory orders of
- * N. M. Le, A. Pop, A. Cohen and F. Zappa Nardelli, "Correct and efficient
- * work-stealing for weak memory models" (PPoPP 2013).
+ * The ready queue of a worker: its ready fibers and detached tasks, taken
+ * oldest first by any worker, the owner included, so fibers run in the
+ * order they became ready (kiln_yield relies on it).
  *
- * kiln uses it for each worker's ready fibers and detached tasks.  One
- * difference from the paper: nobody pops at the bottom.  The owner pushes at
- * the bottom and every consumer, the owner included, takes the oldest entry
- * at the top with the paper's steal(), so ready fibers run in the order they
- * became ready (kiln_yield relies on it).  Without take() there is no
- * owner/thief race on the last element, and so none of the paper's seq_cst
+ * It is the array and the steal() of a growable Chase-Lev deque: D. Chase
+ * and Y. Lev, "Dynamic circular work-stealing deque" (SPAA 2005), with the
+ * C11 memory orders of N. M. Le, A. Pop, A. Cohen and F. Zappa Nardelli,
+ * "Correct and efficient work-stealing for weak memory models" (PPoPP
+ * 2013).  Only the owner pushes, at the bottom; every consumer takes at the
+ * top with the paper's steal().  Nobody takes at the bottom, so there is no
+ * owner/thief race on the last element, and none of the paper's seq_cst
  * fences: the CAS on top alone decides which consumer gets an entry.
  *
  * Invariant: top <= bottom; entries [top, bottom) are live, at index
@@ -19,24 +19,26 @@
  *
  * Growing: the owner copies the live entries into an array twice the size,
  * then publishes it.  A consumer may still read the old array; old arrays are
- * kept until the deque is destroyed (their total is below the final size).
+ * kept until the queue is destroyed (their total is below the final size).
+ *
+ * Uses alloc.h; used by worker.c.
  */
 #include "config.h"
 
 #include <errno.h>
 
 #include "alloc.h"
-#include "deque.h"
+#include "readyq.h"
 
-struct kiln__darray {
-	struct kiln__darray *next; /* retired list */
+struct kiln__rqarray {
+	struct kiln__rqarray *next; /* retired list */
 	size_t mask;
 	_Atomic(void *) slot[];
 };
 
-static struct kiln__darray *darray_new(size_t size)
+static struct kiln__rqarray *rqarray_new(size_t size)
 {
-	struct kiln__darray *a;
+	struct kiln__rqarray *a;
 
 	a = kiln__alloc(sizeof(*a) + size * sizeof(a->slot[0]));
 	if (!a)
@@ -46,14 +48,14 @@ static struct kiln__darray *darray_new(size_t size)
 	return a;
 }
 
-int kiln__deque_init(struct kiln__deque *q, size_t capacity)
+int kiln__readyq_init(struct kiln__readyq *q, size_t capacity)
 {
-	struct kiln__darray *a;
+	struct kiln__rqarray *a;
 	size_t size = 16;
 
 	while (size < capacity)
 		size *= 2;
-	a = darray_new(size);
+	a = rqarray_new(size);
 	if (!a)
 		return -ENOMEM;
 	atomic_init(&q->top, 0);
@@ -63,11 +65,11 @@ int kiln__deque_init(struct kiln__deque *q, size_t capacity)
 	return 0;
 }
 
-void kiln__deque_fini(struct kiln__deque *q)
+void kiln__readyq_fini(struct kiln__readyq *q)
 {
-	struct kiln__darray *a, *next;
+	struct kiln__rqarray *a, *next;
 
-	/* Relaxed: no other thread uses the deque any more. */
+	/* Relaxed: no other thread uses the queue any more. */
 	kiln__free(atomic_load_explicit(&q->array, memory_order_relaxed));
 	for (a = q->retired; a; a = next) {
 		next = a->next;
@@ -76,10 +78,10 @@ void kiln__deque_fini(struct kiln__deque *q)
 }
 
 /* Owner only. */
-static struct kiln__darray *grow(struct kiln__deque *q,
-    struct kiln__darray *old, int64_t top, int64_t bottom)
+static struct kiln__rqarray *grow(struct kiln__readyq *q,
+    struct kiln__rqarray *old, int64_t top, int64_t bottom)
 {
-	struct kiln__darray *a = darray_new(2 * (old->mask + 1));
+	struct kiln__rqarray *a = rqarray_new(2 * (old->mask + 1));
 	int64_t i;
 
 	if (!a)
@@ -92,7 +94,7 @@ static struct kiln__darray *grow(struct kiln__deque *q,
 		    memory_order_relaxed);
 	}
 	/*
-	 * Release: a consumer that loads the new array (acquire, in steal)
+	 * Release: a consumer that loads the new array (acquire, in take)
 	 * must see the entries copied into it.
 	 */
 	atomic_store_explicit(&q->array, a, memory_order_release);
@@ -101,12 +103,12 @@ static struct kiln__darray *grow(struct kiln__deque *q,
 	return a;
 }
 
-/* Owner only.  0, or -ENOMEM if the deque was full and could not grow. */
-int kiln__deque_push(struct kiln__deque *q, void *x)
+/* Owner only.  0, or -ENOMEM if the queue was full and could not grow. */
+int kiln__readyq_push(struct kiln__readyq *q, void *x)
 {
 	/* Relaxed: only this thread writes bottom and array. */
 	int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed);
-	struct kiln__darray *a = atomic_load_explicit(&q->array,
+	struct kiln__rqarray *a = atomic_load_explicit(&q->array,
 	    memory_order_relaxed);
 	/*
 	 * Acquire: pairs with the consumers' CAS on top (seq_cst, so also a
@@ -123,7 +125,7 @@ int kiln__deque_push(struct kiln__deque *q, void *x)
 	/* Relaxed: published by the release store of bottom just below. */
 	atomic_store_explicit(&a->slot[b & a->mask], x, memory_order_relaxed);
 	/*
-	 * Release: pairs with the acquire load of bottom in steal, which must
+	 * Release: pairs with the acquire load of bottom in take, which must
 	 * see the entry and everything written to the object it points to.
 	 * (The paper uses a release fence and a relaxed store; a release store
 	 * is the same here and ThreadSanitizer understands it.)
@@ -133,17 +135,17 @@ int kiln__deque_push(struct kiln__deque *q, void *x)
 }
 
 /*
- * Any thread.  The oldest entry, NULL if the deque looked empty, or
- * KILN__DEQUE_ABORT if another consumer won the race for it.
+ * Any thread.  The oldest entry, NULL if the queue looked empty, or
+ * KILN__READYQ_ABORT if another consumer won the race for it.
  */
-void *kiln__deque_steal(struct kiln__deque *q)
+void *kiln__readyq_take(struct kiln__readyq *q)
 {
 	/* Acquire: orders this load before the loads below; a top that moved
 	 * past an entry means that entry is gone (see the CAS). */
 	int64_t t = atomic_load_explicit(&q->top, memory_order_acquire);
 	/* Acquire: pairs with the release store of bottom in push. */
 	int64_t b = atomic_load_explicit(&q->bottom, memory_order_acquire);
-	struct kiln__darray *a;
+	struct kiln__rqarray *a;
 	void *x;
 
 	if (t >= b)
@@ -163,12 +165,12 @@ void *kiln__deque_steal(struct kiln__deque *q)
 	 */
 	if (!atomic_compare_exchange_strong_explicit(&q->top, &t, t + 1,
 	    memory_order_seq_cst, memory_order_relaxed))
-		return KILN__DEQUE_ABORT;
+		return KILN__READYQ_ABORT;
 	return x;
 }
 
 /* Any thread: how many entries, roughly (both ends may move meanwhile). */
-size_t kiln__deque_size(struct kiln__deque *q)
+size_t kiln__readyq_size(struct kiln__readyq *q)
 {
 	/* Relaxed: an estimate for sizing a batch of steals; each steal
 	 * checks for itself. */
@@ -179,7 +181,7 @@ size_t kiln__deque_size(struct kiln__deque *q)
 }
 
 /* Any thread: a snapshot, for idle workers deciding whether to sleep. */
-int kiln__deque_empty(struct kiln__deque *q)
+int kiln__readyq_empty(struct kiln__readyq *q)
 {
 	/* seq_cst: read after the sleeper's seq_cst fence (worker.c). */
 	int64_t t = atomic_load_explicit(&q->top, memory_order_seq_cst);

@@ -1,5 +1,5 @@
 /*
- * The Chase-Lev ready deque (lib/deque.c): entries come out oldest first,
+ * The ready queue (lib/readyq.c): entries come out oldest first,
  * the array grows past its initial capacity without losing or reordering
  * entries, emptiness is reported, and concurrent consumers (the owner
  * included) take every entry exactly once while the owner pushes.
@@ -14,21 +14,21 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
-#include "deque.h"
+#include "readyq.h"
 
-static struct kiln__deque dq;
+static struct kiln__readyq dq;
 
 static void setup(void)
 {
-	cr_assert(eq(int, kiln__deque_init(&dq, 16), 0));
+	cr_assert(eq(int, kiln__readyq_init(&dq, 16), 0));
 }
 
 static void teardown(void)
 {
-	kiln__deque_fini(&dq);
+	kiln__readyq_fini(&dq);
 }
 
-TestSuite(deque, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(readyq, .init = setup, .fini = teardown, .timeout = 30);
 
 /* The entry for index i: any distinct non-NULL pointers will do. */
 static void *item(uintptr_t i)
@@ -36,37 +36,37 @@ static void *item(uintptr_t i)
 	return (void *)((i + 1) * 16);
 }
 
-/* Steal until something other than KILN__DEQUE_ABORT comes back. */
-static void *steal(struct kiln__deque *q)
+/* Steal until something other than KILN__READYQ_ABORT comes back. */
+static void *steal(struct kiln__readyq *q)
 {
 	void *x;
 
 	do
-		x = kiln__deque_steal(q);
-	while (x == KILN__DEQUE_ABORT);
+		x = kiln__readyq_take(q);
+	while (x == KILN__READYQ_ABORT);
 	return x;
 }
 
-Test(deque, starts_empty)
+Test(readyq, starts_empty)
 {
-	cr_expect(eq(int, kiln__deque_empty(&dq), 1));
-	cr_expect(eq(ptr, kiln__deque_steal(&dq), NULL));
+	cr_expect(eq(int, kiln__readyq_empty(&dq), 1));
+	cr_expect(eq(ptr, kiln__readyq_take(&dq), NULL));
 }
 
-Test(deque, steal_is_fifo)
+Test(readyq, steal_is_fifo)
 {
 	uintptr_t i;
 
 	for (i = 0; i < 5; i++)
-		cr_assert(eq(int, kiln__deque_push(&dq, item(i)), 0));
-	cr_expect(eq(int, kiln__deque_empty(&dq), 0));
+		cr_assert(eq(int, kiln__readyq_push(&dq, item(i)), 0));
+	cr_expect(eq(int, kiln__readyq_empty(&dq), 0));
 	for (i = 0; i < 5; i++)
 		cr_expect(eq(ptr, steal(&dq), item(i)));
-	cr_expect(eq(int, kiln__deque_empty(&dq), 1));
-	cr_expect(eq(ptr, kiln__deque_steal(&dq), NULL));
+	cr_expect(eq(int, kiln__readyq_empty(&dq), 1));
+	cr_expect(eq(ptr, kiln__readyq_take(&dq), NULL));
 }
 
-Test(deque, interleaved_push_and_steal)
+Test(readyq, interleaved_push_and_steal)
 {
 	uintptr_t next = 0, want = 0;
 	int round;
@@ -76,17 +76,17 @@ Test(deque, interleaved_push_and_steal)
 		int k;
 
 		for (k = 0; k < 3; k++)
-			cr_assert(eq(int, kiln__deque_push(&dq, item(next++)),
+			cr_assert(eq(int, kiln__readyq_push(&dq, item(next++)),
 			    0));
 		for (k = 0; k < 2; k++)
 			cr_assert(eq(ptr, steal(&dq), item(want++)));
 	}
 	while (want < next)
 		cr_assert(eq(ptr, steal(&dq), item(want++)));
-	cr_expect(eq(int, kiln__deque_empty(&dq), 1));
+	cr_expect(eq(int, kiln__readyq_empty(&dq), 1));
 }
 
-Test(deque, grows_and_keeps_content)
+Test(readyq, grows_and_keeps_content)
 {
 	const uintptr_t n = 16 * 64 + 3;
 	uintptr_t i, want = 0;
@@ -94,29 +94,29 @@ Test(deque, grows_and_keeps_content)
 	/* Take a few first, so that the live run does not start at slot 0
 	 * when the array is copied. */
 	for (i = 0; i < 7; i++)
-		cr_assert(eq(int, kiln__deque_push(&dq, item(i)), 0));
+		cr_assert(eq(int, kiln__readyq_push(&dq, item(i)), 0));
 	for (; want < 5; want++)
 		cr_assert(eq(ptr, steal(&dq), item(want)));
 	for (; i < n; i++)
-		cr_assert(eq(int, kiln__deque_push(&dq, item(i)), 0));
+		cr_assert(eq(int, kiln__readyq_push(&dq, item(i)), 0));
 	for (; want < n; want++)
 		cr_assert(eq(ptr, steal(&dq), item(want)),
 		    "entry %ju lost or out of order", (uintmax_t)want);
-	cr_expect(eq(int, kiln__deque_empty(&dq), 1));
+	cr_expect(eq(int, kiln__readyq_empty(&dq), 1));
 }
 
-Test(deque, init_rounds_capacity_up)
+Test(readyq, init_rounds_capacity_up)
 {
-	struct kiln__deque q;
+	struct kiln__readyq q;
 	uintptr_t i;
 
 	/* Odd capacities work; 1000 entries fit and come back in order. */
-	cr_assert(eq(int, kiln__deque_init(&q, 1000), 0));
+	cr_assert(eq(int, kiln__readyq_init(&q, 1000), 0));
 	for (i = 0; i < 1000; i++)
-		cr_assert(eq(int, kiln__deque_push(&q, item(i)), 0));
+		cr_assert(eq(int, kiln__readyq_push(&q, item(i)), 0));
 	for (i = 0; i < 1000; i++)
 		cr_assert(eq(ptr, steal(&q), item(i)));
-	kiln__deque_fini(&q);
+	kiln__readyq_fini(&q);
 }
 
 /*
@@ -151,23 +151,23 @@ static void consume(void *x)
 static void *thief(void *arg)
 {
 	for (;;) {
-		void *x = kiln__deque_steal(&dq);
+		void *x = kiln__readyq_take(&dq);
 
-		if (x == KILN__DEQUE_ABORT)
+		if (x == KILN__READYQ_ABORT)
 			continue;
 		if (x) {
 			consume(x);
 			continue;
 		}
 		if (atomic_load_explicit(&pushing_done, memory_order_acquire) &&
-		    kiln__deque_empty(&dq))
+		    kiln__readyq_empty(&dq))
 			break;
 		sched_yield();
 	}
 	return NULL;
 }
 
-Test(deque, concurrent_consumers_take_each_once)
+Test(readyq, concurrent_consumers_take_each_once)
 {
 	pthread_t th[THIEVES];
 	uintptr_t i;
@@ -176,12 +176,12 @@ Test(deque, concurrent_consumers_take_each_once)
 	for (k = 0; k < THIEVES; k++)
 		cr_assert(eq(int, pthread_create(&th[k], NULL, thief, NULL), 0));
 	for (i = 0; i < N; i++) {
-		cr_assert(eq(int, kiln__deque_push(&dq, item(i)), 0));
+		cr_assert(eq(int, kiln__readyq_push(&dq, item(i)), 0));
 		/* The owner consumes too, now and then. */
 		if (i % 7 == 0) {
-			void *x = kiln__deque_steal(&dq);
+			void *x = kiln__readyq_take(&dq);
 
-			if (x && x != KILN__DEQUE_ABORT)
+			if (x && x != KILN__READYQ_ABORT)
 				consume(x);
 		}
 	}
@@ -195,5 +195,5 @@ Test(deque, concurrent_consumers_take_each_once)
 		cr_assert(eq(u32, ld(&taken[i]), 1),
 		    "entry %ju taken %u times", (uintmax_t)i,
 		    ld(&taken[i]));
-	cr_expect(eq(int, kiln__deque_empty(&dq), 1));
+	cr_expect(eq(int, kiln__readyq_empty(&dq), 1));
 }
