@@ -271,8 +271,8 @@ KILN_API void kiln_pool_destroy(kiln_pool *pool);
 
 /*
  * Run fn(arg) as a task on pool and wait until it returns.  Any thread; from
- * a task of the same pool it calls fn(arg) directly (from a task of another
- * pool it blocks that pool's worker thread until fn returns).
+ * a task of the same pool it calls fn(arg) directly; from a task of another
+ * pool the calling task parks (its worker goes on) until fn returns.
  */
 KILN_API KILN_MUST_CHECK int kiln_run(kiln_pool *pool, void (*fn)(void *),
     void *arg);

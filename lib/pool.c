@@ -223,10 +223,22 @@ int kiln_run(kiln_pool *pool, void (*fn)(void *), void *arg)
 		return 0;
 	}
 	root.job.kind = KILN__JOB_ROOT;
-	root.fn = fn;
-	root.arg = arg;
+	root.task.kiln__fn = fn;
+	root.task.kiln__arg = arg;
+	/* Relaxed: published by the release push into the inbox. */
+	__atomic_store_n(&root.task.kiln__state, 0, __ATOMIC_RELAXED);
+	root.home = self;
 	atomic_init(&root.done, 0);
 	kiln__inbox_push(pick(pool), &root.job);
+	if (self) {
+		/*
+		 * From a task of another pool: park like a parent waiting for
+		 * a stolen child; the worker goes on with its own pool's work,
+		 * and root_done (worker.c) hands the fiber back to it.
+		 */
+		kiln__wait_task(&root.task);
+		return 0;
+	}
 	/* Acquire: pairs with the release store when the task returns. */
 	while (!atomic_load_explicit(&root.done, memory_order_acquire))
 		kiln__futex_wait(&root.done, 0);

@@ -144,8 +144,8 @@ int kiln_go(void (*fn)(void *), void *arg)
 	if (!c)
 		return -ENOMEM;
 	c->job.kind = KILN__JOB_GO;
-	c->fn = fn;
-	c->arg = arg;
+	c->task.kiln__fn = fn;
+	c->task.kiln__arg = arg;
 	/* Relaxed: kiln_pool_destroy runs after this task returned (its
 	 * kiln_run, or an outer kiln_go's count, orders it). */
 	atomic_fetch_add_explicit(&w->pool->live, 1, memory_order_relaxed);

@@ -429,6 +429,32 @@ void kiln__wait_task(kiln_task *t)
 		sched_yield();
 }
 
+/*
+ * The task of a kiln_run call is done: wake who waits for it.  c may be
+ * gone as soon as that one sees it done.
+ */
+static void root_done(struct kiln__call *c)
+{
+	struct kiln__worker *home = c->home;
+	struct kiln__fiber *f;
+
+	if (home) {
+		/* A fiber of another pool: back to a worker of its own pool,
+		 * which alone may run it. */
+		f = finish_task(&c->task);
+		if (f)
+			kiln__inbox_push(home, &f->job);
+		return;
+	}
+	/*
+	 * Release: pairs with the acquire load in kiln_run, which may free c
+	 * as soon as it sees 1: the wake may then hit a dead word, which
+	 * only causes a harmless spurious wake-up.
+	 */
+	atomic_store_explicit(&c->done, 1, memory_order_release);
+	kiln__futex_wake(&c->done, 1);
+}
+
 /* Run a job taken from a ready queue.  At the scheduling loop only. */
 static void run_job(struct kiln__worker *w, struct kiln__job *j)
 {
@@ -438,7 +464,7 @@ static void run_job(struct kiln__worker *w, struct kiln__job *j)
 	case KILN__JOB_FIBER:
 		resume(w, (struct kiln__fiber *)j);
 	case KILN__JOB_GO:
-		c->fn(c->arg);
+		c->task.kiln__fn(c->task.kiln__arg);
 		w = me();
 		kiln__owner_add(&w->stats.detached, 1);
 		/*
@@ -452,14 +478,8 @@ static void run_job(struct kiln__worker *w, struct kiln__job *j)
 		kiln__free(c);
 		break;
 	case KILN__JOB_ROOT:
-		c->fn(c->arg);
-		/*
-		 * Release: pairs with the acquire load in kiln_run, which may
-		 * free c as soon as it sees 1: the wake may then hit a dead
-		 * word, which only causes a harmless spurious wake-up.
-		 */
-		atomic_store_explicit(&c->done, 1, memory_order_release);
-		kiln__futex_wake(&c->done, 1);
+		c->task.kiln__fn(c->task.kiln__arg);
+		root_done(c);
 		break;
 	}
 }

@@ -23,8 +23,10 @@
 /* A kiln_go task or the task of a kiln_run call. */
 struct kiln__call {
 	struct kiln__job job;       /* KILN__JOB_GO or KILN__JOB_ROOT */
-	void (*fn)(void *);
-	void *arg;
+	kiln_task task;             /* fn, arg; ROOT: its state is awaited */
+	/* ROOT: the worker of another pool whose task called kiln_run and
+	 * waits, parked, in task's state; NULL: a thread waits on done. */
+	struct kiln__worker *home;
 	_Atomic uint32_t done;      /* ROOT: futex word kiln_run waits on */
 };
 
