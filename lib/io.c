@@ -35,6 +35,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stddef.h>
 #include <sys/eventfd.h>
@@ -50,8 +51,12 @@
 #include "park.h"
 #include "sys.h"
 
-/* Link timeout CQEs carry the op's address with this bit set. */
-#define UD_TIMEOUT 1u
+/* Tags in the low bits of user_data (the pointers are 8-aligned). */
+#define UD_TIMEOUT 1u  /* the link timeout of a struct kiln__io */
+#define UD_HELPER 2u   /* the timeout of a struct kiln__helper_wait */
+#define UD_TAGS (UD_TIMEOUT | UD_HELPER)
+
+static void helper_timer_fired(struct kiln__timer *t, void *ctx, int res);
 
 /* One operation in flight; lives in the frame of the task that waits. */
 struct kiln__io {
@@ -92,6 +97,14 @@ static void prep(struct io_uring_sqe *sqe, struct kiln__io *io)
 		io_uring_prep_write(sqe, c->fd, c->buf, rw_len(c->len),
 		    (uint64_t)c->off);
 		break;
+	case KILN__OP_READV:
+		io_uring_prep_readv(sqe, c->fd, c->buf, (unsigned)c->len,
+		    (uint64_t)c->off);
+		break;
+	case KILN__OP_WRITEV:
+		io_uring_prep_writev(sqe, c->fd, c->buf, (unsigned)c->len,
+		    (uint64_t)c->off);
+		break;
 	case KILN__OP_OPENAT:
 		io_uring_prep_openat(sqe, c->fd, c->buf, c->flags,
 		    (mode_t)c->off);
@@ -109,6 +122,13 @@ static void prep(struct io_uring_sqe *sqe, struct kiln__io *io)
 	case KILN__OP_SEND:
 		io_uring_prep_send(sqe, c->fd, c->buf, rw_len(c->len),
 		    c->flags | MSG_NOSIGNAL);
+		break;
+	case KILN__OP_RECVMSG:
+		io_uring_prep_recvmsg(sqe, c->fd, c->buf, (unsigned)c->flags);
+		break;
+	case KILN__OP_SENDMSG:
+		io_uring_prep_sendmsg(sqe, c->fd, c->buf,
+		    (unsigned)(c->flags | MSG_NOSIGNAL));
 		break;
 	case KILN__OP_ACCEPT:
 		io_uring_prep_accept(sqe, c->fd, c->buf, c->addrlen,
@@ -138,8 +158,16 @@ static void on_cqe(void *ctx, uint64_t ud, int res)
 {
 	struct kiln__wio *w = ctx;
 	struct kiln__io *io = (struct kiln__io *)(uintptr_t)(ud & ~(uint64_t)
-	    UD_TIMEOUT);
+	    UD_TAGS);
 
+	if (ud & UD_HELPER) {
+		struct kiln__helper_wait *hw = (void *)io;
+
+		kiln__owner_add(&w->inflight, -1);
+		/* -ETIME: it expired; -ECANCELED: destroy cancelled it. */
+		helper_timer_fired(&hw->timer, w, res == -ETIME ? 0 : res);
+		return;
+	}
 	if (ud & UD_TIMEOUT) {
 		/*
 		 * -ECANCELED: the operation finished first.  Anything else
@@ -159,19 +187,16 @@ static void on_cqe(void *ctx, uint64_t ud, int res)
 		kiln__fiber_ready(w, io->fiber);
 }
 
-/* A fallback timer is due: io->fiber may run again (NULL: see sleep_timer). */
-static void timer_done(struct kiln__wio *w, struct kiln__io *io, int res)
+/* A fallback sleep is due: io->fiber may run again (NULL: see sleep_timer). */
+static void sleep_fired(struct kiln__timer *t, void *ctx, int res)
 {
+	struct kiln__io *io = (struct kiln__io *)(void *)((char *)t -
+	    offsetof(struct kiln__io, timer));
+
 	io->res = res;
 	io->waiting = 0;
 	if (io->fiber)
-		kiln__fiber_ready(w, io->fiber);
-}
-
-static struct kiln__io *timer_io(struct kiln__timer *t)
-{
-	return (struct kiln__io *)(void *)((char *)t -
-	    offsetof(struct kiln__io, timer));
+		kiln__fiber_ready(ctx, io->fiber);
 }
 
 /* Park until a ring CQE for io arrives.  On a worker with a ring. */
@@ -209,6 +234,7 @@ static void via_ring(struct kiln__wio *w, struct kiln__io *io)
 static void sleep_timer(struct kiln__wio *w, struct kiln__io *io)
 {
 	io->timer.deadline = kiln__deadline(io->call.ns);
+	io->timer.fire = sleep_fired;
 	io->waiting = 1;
 	if (kiln__timers_add(&w->timers, &io->timer) < 0) {
 		io->res = (int)kiln__sys_call(&io->call, -1);
@@ -290,8 +316,7 @@ static long io_call(struct kiln__io *io)
 
 	/* -1 is the file position; other negative offsets are errors, on
 	 * every path alike. */
-	if ((io->call.op == KILN__OP_READ || io->call.op == KILN__OP_WRITE) &&
-	    io->call.off < -1)
+	if (io->call.off < -1 && io->call.op != KILN__OP_OPENAT)
 		return -EINVAL;
 	if (!w)
 		return kiln__sys_call(&io->call, -1);
@@ -348,6 +373,26 @@ ssize_t kiln_write(int fd, const void *buf, size_t len, off_t off)
 	return io_call(&io);
 }
 
+ssize_t kiln_readv(int fd, const struct iovec *iov, int iovcnt, off_t off)
+{
+	struct kiln__io io = { .call = { .op = KILN__OP_READV, .fd = fd,
+	    .buf = (void *)iov, .len = (size_t)iovcnt, .off = off } };
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return -EINVAL;
+	return io_call(&io);
+}
+
+ssize_t kiln_writev(int fd, const struct iovec *iov, int iovcnt, off_t off)
+{
+	struct kiln__io io = { .call = { .op = KILN__OP_WRITEV, .fd = fd,
+	    .buf = (void *)iov, .len = (size_t)iovcnt, .off = off } };
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return -EINVAL;
+	return io_call(&io);
+}
+
 int kiln_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct kiln__io io = { .call = { .op = KILN__OP_OPENAT, .fd = dirfd,
@@ -382,6 +427,22 @@ ssize_t kiln_send(int fd, const void *buf, size_t len, int flags)
 {
 	struct kiln__io io = { .call = { .op = KILN__OP_SEND, .fd = fd,
 	    .buf = (void *)buf, .len = len, .flags = flags } };
+
+	return io_call(&io);
+}
+
+ssize_t kiln_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct kiln__io io = { .call = { .op = KILN__OP_RECVMSG, .fd = fd,
+	    .buf = msg, .flags = flags } };
+
+	return io_call(&io);
+}
+
+ssize_t kiln_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct kiln__io io = { .call = { .op = KILN__OP_SENDMSG, .fd = fd,
+	    .buf = (void *)msg, .flags = flags } };
 
 	return io_call(&io);
 }
@@ -425,6 +486,141 @@ int kiln_timeout(uint64_t ns)
 		return -EPERM;
 	kiln__fiber_self()->timeout = ns;
 	return 0;
+}
+
+/* --- waiting for helper work that the task may give up on --- */
+
+/*
+ * Who ended a helper wait: the helper (DONE) or the task's timer or
+ * destroy (GIVEN_UP).  The one whose CAS moves state from PENDING resumes
+ * the fiber; each of the task, the helper and the timer holds a reference,
+ * and whoever drops the last one calls discard.
+ */
+enum { HW_PENDING, HW_DONE, HW_GIVEN_UP };
+
+void kiln__helper_release(struct kiln__helper_wait *hw)
+{
+	/*
+	 * Acq_rel: the release orders this holder's last accesses before the
+	 * discard; the acquire of the last one sees every holder's accesses.
+	 */
+	if (atomic_fetch_sub_explicit(&hw->refs, 1, memory_order_acq_rel) == 1)
+		hw->discard(hw);
+}
+
+/* The task's wait ends with res; 0 if another ended it first. */
+static int end_wait(struct kiln__helper_wait *hw, uint32_t how)
+{
+	uint32_t pending = HW_PENDING;
+
+	/*
+	 * Acq_rel: the release publishes the helper's results (DONE) to the
+	 * task; the acquire orders the fiber's saved state, published before
+	 * the work was queued, before we resume it.
+	 */
+	return atomic_compare_exchange_strong_explicit(&hw->state, &pending,
+	    how, memory_order_acq_rel, memory_order_relaxed);
+}
+
+/* On the helper, at the end of work.fn: resume the task if it still waits. */
+void kiln__helper_done(struct kiln__helper_wait *hw)
+{
+	if (end_wait(hw, HW_DONE))
+		kiln__fiber_ready_remote(hw->wio, hw->fiber);
+	kiln__helper_release(hw);
+}
+
+/* The wait's timer is due (res 0) or cancelled (res < 0), on its worker. */
+static void helper_timer_fired(struct kiln__timer *t, void *ctx, int res)
+{
+	struct kiln__helper_wait *hw = (struct kiln__helper_wait *)(void *)
+	    ((char *)t - offsetof(struct kiln__helper_wait, timer));
+
+	if (end_wait(hw, HW_GIVEN_UP)) {
+		hw->res = res ? res : -ETIME;
+		kiln__fiber_ready(ctx, hw->fiber);
+	}
+	kiln__helper_release(hw);
+}
+
+/* Arm the wait's timeout on worker w, which holds a reference for it. */
+static void arm_helper_timer(struct kiln__wio *w, struct kiln__helper_wait *hw)
+{
+	struct io_uring_sqe *sqe;
+
+	if (kiln__io_has_ring(w)) {
+		sqe = kiln__ring_sqe(&w->ring, on_cqe, w);
+		kiln__kts(&hw->kts, hw->timeout);
+		io_uring_prep_timeout(sqe, &hw->kts, 0, 0);
+		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)hw |
+		    UD_HELPER);
+		kiln__owner_add(&w->inflight, 1);
+		return;
+	}
+	hw->timer.deadline = kiln__deadline(hw->timeout);
+	hw->timer.fire = helper_timer_fired;
+	if (kiln__timers_add(&w->timers, &hw->timer) < 0)
+		kiln__helper_release(hw);  /* no memory: no bound */
+}
+
+/* After the park: queue the work; only now may the helper resume f. */
+static void helper_submit(struct kiln__fiber *f, void *arg)
+{
+	struct kiln__helper_wait *hw = arg;
+	struct kiln__wio *w = hw->wio;
+	/* Read first: without a timer's reference, hw may be gone as soon
+	 * as the helper has it. */
+	uint64_t timeout = hw->timeout;
+	int ret = kiln__offload_submit(w->pool->offload, &hw->work);
+
+	if (ret < 0) {
+		hw->again = ret;
+		kiln__fiber_ready(w, f);
+		kiln__wake_idle(w);
+		return;
+	}
+	if (timeout)
+		arm_helper_timer(w, hw);
+}
+
+/*
+ * Inside a task: run hw->work on a helper thread and wait.  0 once it ran
+ * (its results are the caller's), -ETIME or -ECANCELED if the task gave up
+ * first (the work goes on and discards itself), -ECANCELED at once if the
+ * pool is closing, -EAGAIN if no helper thread could be started, -ENOMEM.
+ * In every case the caller then calls kiln__helper_release.
+ */
+int kiln__helper_wait(struct kiln__helper_wait *hw)
+{
+	struct kiln__wio *w = kiln__wio_self();
+	struct kiln__fiber *f = kiln__fiber_self();
+
+	hw->timeout = f->timeout;
+	f->timeout = 0;
+	atomic_init(&hw->refs, 1);
+	atomic_init(&hw->state, HW_PENDING);
+	/* Acquire: pairs with the release store in kiln__io_pool_close. */
+	if (atomic_load_explicit(&w->pool->closing, memory_order_acquire))
+		return -ECANCELED;
+	hw->fiber = f;
+	hw->wio = w;
+	kiln__owner_add(&w->submitted, 1);
+	do {
+		hw->again = 0;
+		/* Relaxed: published with the work by the queue's release. */
+		atomic_store_explicit(&hw->refs, hw->timeout ? 3 : 2,
+		    memory_order_relaxed);
+		if (kiln__park(helper_submit, hw) < 0)
+			hw->again = -ENOMEM;
+	} while (hw->again == -EBUSY);  /* the queue was full */
+	if (hw->again) {
+		atomic_store_explicit(&hw->refs, 1, memory_order_relaxed);
+		return hw->again == -ENOMEM ? -ENOMEM : -EAGAIN;
+	}
+	kiln__owner_add(&kiln__wio_self()->completed, 1);
+	/* Acquire: pairs with the release of end_wait's CAS. */
+	return atomic_load_explicit(&hw->state, memory_order_acquire) ==
+	    HW_DONE ? 0 : hw->res;
 }
 
 /* --- the pool's and the workers' I/O state --- */
@@ -520,7 +716,7 @@ static void cancel_all(struct kiln__wio *w)
 	    memory_order_relaxed))
 		kiln__ring_cancel_all(&w->ring, on_cqe, w);
 	while ((t = kiln__timers_expired(&w->timers, KILN__NEVER)))
-		timer_done(w, timer_io(t), -ECANCELED);
+		t->fire(t, w, -ECANCELED);
 	kiln__wake_idle(w);
 }
 
@@ -542,7 +738,7 @@ void kiln__io_reap(struct kiln__wio *w)
 	if (!w->timers.n)
 		return;
 	while ((t = kiln__timers_expired(&w->timers, kiln__now_ns()))) {
-		timer_done(w, timer_io(t), 0);
+		t->fire(t, w, 0);
 		n++;
 	}
 	if (n)

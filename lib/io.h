@@ -2,19 +2,23 @@
  * The I/O layer under the scheduler: each worker's ring (or, without one,
  * its timers and the pool's helper threads), the way an idle worker sleeps
  * and is woken, and the calls of kiln.h that park a task for I/O.
- * Uses sys, offload, ring, timer and park.h; used by worker.c and pool.c.
+ * Uses sys, offload, ring, timer and park.h; used by worker.c, pool.c and
+ * resolve.c.
  * See io.c.
  */
 #ifndef KILN_IO_H
 #define KILN_IO_H
 
+#include <linux/time_types.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "ring.h"
 #include "timer.h"
 
-struct kiln__offload;
+#include "offload.h"
+
+struct kiln__fiber;
 
 /* The I/O state of a pool, shared by its workers. */
 struct kiln__pool_io {
@@ -37,6 +41,32 @@ struct kiln__wio {
 	struct kiln__ring ring;
 	struct kiln__timers timers;
 };
+
+/*
+ * Work for the helper threads that the calling task waits for, and may
+ * give up on (kiln_timeout, or -ECANCELED at destroy) while it still runs:
+ * then the work finishes on its own and frees itself.  The caller
+ * allocates it, sets work.fn (which ends with kiln__helper_done) and
+ * discard (frees it and any result it still holds), and calls
+ * kiln__helper_wait then kiln__helper_release.  Used by resolve.c.
+ */
+struct kiln__helper_wait {
+	struct kiln__work work;
+	void (*discard)(struct kiln__helper_wait *hw);
+	_Atomic uint32_t state;       /* HW_* in io.c: who ended the wait */
+	_Atomic uint32_t refs;        /* task, helper, timer: last discards */
+	int res;                      /* -ETIME or -ECANCELED if given up */
+	int again;                    /* not queued: the error */
+	uint64_t timeout;             /* the task's kiln_timeout, ns */
+	struct kiln__fiber *fiber;
+	struct kiln__wio *wio;        /* where it waits, and its timer is */
+	struct __kernel_timespec kts;
+	struct kiln__timer timer;
+};
+
+int kiln__helper_wait(struct kiln__helper_wait *hw);
+void kiln__helper_done(struct kiln__helper_wait *hw);
+void kiln__helper_release(struct kiln__helper_wait *hw);
 
 int kiln__io_pool_init(struct kiln__pool_io *p, unsigned int ring_entries);
 void kiln__io_pool_close(struct kiln__pool_io *p);

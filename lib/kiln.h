@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -320,11 +321,18 @@ KILN_API int kiln_worker_id(void);
  */
 KILN_API ssize_t kiln_read(int fd, void *buf, size_t len, off_t off);
 KILN_API ssize_t kiln_write(int fd, const void *buf, size_t len, off_t off);
+/* Scatter/gather forms of kiln_read and kiln_write (readv(2), preadv(2)). */
+KILN_API ssize_t kiln_readv(int fd, const struct iovec *iov, int iovcnt,
+    off_t off);
+KILN_API ssize_t kiln_writev(int fd, const struct iovec *iov, int iovcnt,
+    off_t off);
 KILN_API int kiln_openat(int dirfd, const char *path, int flags, mode_t mode);
 KILN_API int kiln_close(int fd);
 KILN_API int kiln_fsync(int fd);
 KILN_API ssize_t kiln_recv(int fd, void *buf, size_t len, int flags);
 KILN_API ssize_t kiln_send(int fd, const void *buf, size_t len, int flags);
+KILN_API ssize_t kiln_recvmsg(int fd, struct msghdr *msg, int flags);
+KILN_API ssize_t kiln_sendmsg(int fd, const struct msghdr *msg, int flags);
 KILN_API int kiln_accept(int fd, struct sockaddr *addr, socklen_t *len,
     int flags);
 KILN_API int kiln_connect(int fd, const struct sockaddr *addr, socklen_t len);
@@ -333,6 +341,15 @@ KILN_API int kiln_poll(int fd, short events);
 /* Park the calling task for ns nanoseconds.  Returns 0 (-ECANCELED if the
  * pool is being destroyed). */
 KILN_API int kiln_sleep(uint64_t ns);
+/*
+ * getaddrinfo(3), with the calling task parked while a helper thread
+ * resolves.  Returns 0 (free *res with freeaddrinfo), getaddrinfo's
+ * EAI_* code (negative in glibc), -ECANCELED, -ETIME, or -EINVAL if res
+ * is NULL.  Outside a pool: getaddrinfo itself.
+ */
+struct addrinfo;
+KILN_API int kiln_getaddrinfo(const char *node, const char *service,
+    const struct addrinfo *hints, struct addrinfo **res);
 /*
  * Bound the calling task's next I/O call (only that one) to ns nanoseconds:
  * if it has not completed by then it is cancelled and returns -ETIME.

@@ -28,11 +28,15 @@ static short wait_events(const struct kiln__sys *c)
 {
 	switch (c->op) {
 	case KILN__OP_READ:
+	case KILN__OP_READV:
 	case KILN__OP_RECV:
+	case KILN__OP_RECVMSG:
 	case KILN__OP_ACCEPT:
 		return POLLIN;
 	case KILN__OP_WRITE:
+	case KILN__OP_WRITEV:
 	case KILN__OP_SEND:
+	case KILN__OP_SENDMSG:
 	case KILN__OP_CONNECT:
 		return POLLOUT;
 	case KILN__OP_POLL:
@@ -93,6 +97,13 @@ static int pause_bounded(int cancel_fd, uint64_t end)
 	return 0;
 }
 
+/* A socket call whose flags are send(2)'s or recv(2)'s. */
+static int is_msg_op(enum kiln__op op)
+{
+	return op == KILN__OP_RECV || op == KILN__OP_SEND ||
+	    op == KILN__OP_RECVMSG || op == KILN__OP_SENDMSG;
+}
+
 /* The deadline of c's kiln_timeout, KILN__NEVER if it has none. */
 static uint64_t call_deadline(const struct kiln__sys *c)
 {
@@ -147,15 +158,28 @@ out:
  */
 int kiln__sys_try(const struct kiln__sys *c, long *res)
 {
-	struct iovec v = { .iov_base = c->buf, .iov_len = c->len };
-	int saved = errno;
+	struct iovec one = { .iov_base = c->buf, .iov_len = c->len };
+	const struct iovec *v = &one;
+	int saved = errno, n = 1;
 	long r;
 
-	if ((c->op != KILN__OP_READ && c->op != KILN__OP_WRITE) || c->fd < 0)
+	if (c->fd < 0)
 		return 0;
-	r = c->op == KILN__OP_READ ?
-	    preadv2(c->fd, &v, 1, c->off, RWF_NOWAIT) :
-	    pwritev2(c->fd, &v, 1, c->off, RWF_NOWAIT);
+	switch (c->op) {
+	case KILN__OP_READV:
+	case KILN__OP_WRITEV:
+		v = c->buf;
+		n = (int)c->len;
+		/* fall through */
+	case KILN__OP_READ:
+	case KILN__OP_WRITE:
+		break;
+	default:
+		return 0;
+	}
+	r = c->op == KILN__OP_READ || c->op == KILN__OP_READV ?
+	    preadv2(c->fd, v, n, c->off, RWF_NOWAIT) :
+	    pwritev2(c->fd, v, n, c->off, RWF_NOWAIT);
 	if (r < 0 && (errno == EAGAIN || errno == EOPNOTSUPP ||
 	    errno == ESPIPE)) {
 		errno = saved;
@@ -205,6 +229,18 @@ static long call(const struct kiln__sys *c)
 		if (r < 0 && errno == ESPIPE)
 			r = write(c->fd, c->buf, c->len);
 		return r;
+	case KILN__OP_READV:
+		r = c->off < 0 ? readv(c->fd, c->buf, (int)c->len) :
+		    preadv(c->fd, c->buf, (int)c->len, c->off);
+		if (r < 0 && errno == ESPIPE)
+			r = readv(c->fd, c->buf, (int)c->len);
+		return r;
+	case KILN__OP_WRITEV:
+		r = c->off < 0 ? writev(c->fd, c->buf, (int)c->len) :
+		    pwritev(c->fd, c->buf, (int)c->len, c->off);
+		if (r < 0 && errno == ESPIPE)
+			r = writev(c->fd, c->buf, (int)c->len);
+		return r;
 	case KILN__OP_OPENAT:
 		return openat(c->fd, c->buf, c->flags, (mode_t)c->off);
 	case KILN__OP_CLOSE:
@@ -215,6 +251,10 @@ static long call(const struct kiln__sys *c)
 		return recv(c->fd, c->buf, c->len, c->flags);
 	case KILN__OP_SEND:
 		return send(c->fd, c->buf, c->len, c->flags | MSG_NOSIGNAL);
+	case KILN__OP_RECVMSG:
+		return recvmsg(c->fd, c->buf, c->flags);
+	case KILN__OP_SENDMSG:
+		return sendmsg(c->fd, c->buf, c->flags | MSG_NOSIGNAL);
 	case KILN__OP_ACCEPT:
 		return accept4(c->fd, c->buf, c->addrlen, c->flags);
 	case KILN__OP_CONNECT:
@@ -256,8 +296,7 @@ long kiln__sys_call(const struct kiln__sys *c, int cancel_fd)
 		return r;
 	}
 	if (events && c->fd >= 0 && (c->timeout || cancel_fd >= 0) &&
-	    !((c->op == KILN__OP_RECV || c->op == KILN__OP_SEND) &&
-	    (c->flags & MSG_DONTWAIT))) {
+	    !(is_msg_op(c->op) && (c->flags & MSG_DONTWAIT))) {
 		r = wait_fd(c, events, cancel_fd, call_deadline(c));
 		if (r < 0 || c->op == KILN__OP_POLL) {
 			errno = saved;

@@ -11,8 +11,9 @@
 #include <sys/types.h>
 
 enum kiln__op {
-	KILN__OP_READ, KILN__OP_WRITE, KILN__OP_OPENAT, KILN__OP_CLOSE,
-	KILN__OP_FSYNC, KILN__OP_RECV, KILN__OP_SEND, KILN__OP_ACCEPT,
+	KILN__OP_READ, KILN__OP_WRITE, KILN__OP_READV, KILN__OP_WRITEV,
+	KILN__OP_OPENAT, KILN__OP_CLOSE, KILN__OP_FSYNC, KILN__OP_RECV,
+	KILN__OP_SEND, KILN__OP_RECVMSG, KILN__OP_SENDMSG, KILN__OP_ACCEPT,
 	KILN__OP_CONNECT, KILN__OP_POLL, KILN__OP_SLEEP,
 };
 
@@ -20,8 +21,8 @@ struct kiln__sys {
 	enum kiln__op op;
 	int fd;
 	int flags;          /* open flags, socket flags, poll events */
-	void *buf;          /* buffer, path, or sockaddr */
-	size_t len;         /* buffer or sockaddr bytes */
+	void *buf;          /* buffer, path, sockaddr, iovec array, msghdr */
+	size_t len;         /* buffer or sockaddr bytes; iovec count */
 	off_t off;          /* file offset, -1: the file position; openat: mode */
 	socklen_t *addrlen; /* accept */
 	uint64_t ns;        /* sleep: for how long */

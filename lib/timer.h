@@ -11,6 +11,9 @@
 /* Embedded in whatever waits; found again with container_of. */
 struct kiln__timer {
 	uint64_t deadline;  /* CLOCK_MONOTONIC ns */
+	/* Called by the heap's user when the timer is due (res 0) or
+	 * cancelled (res < 0); ctx is the user's. */
+	void (*fire)(struct kiln__timer *t, void *ctx, int res);
 };
 
 struct kiln__timers {
