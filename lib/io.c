@@ -49,6 +49,7 @@
 #include "kiln.h"
 #include "offload.h"
 #include "park.h"
+#include "poller.h"
 #include "sys.h"
 
 /* Tags in the low bits of user_data (the pointers are 8-aligned). */
@@ -64,8 +65,10 @@ struct kiln__io {
 	struct kiln__fiber *fiber;    /* the parked fiber */
 	struct kiln__wio *wio;        /* the worker it parked on */
 	struct __kernel_timespec kts; /* TIMEOUT / LINK_TIMEOUT operand */
-	struct kiln__timer timer;     /* fallback sleep */
+	struct kiln__timer timer;     /* fallback: sleep, or a wait's bound */
+	struct kiln__pollwait pw;     /* fallback: waiting for readiness */
 	struct kiln__work work;       /* fallback: the helpers' item */
+	int timed;                    /* fallback: timer is in the heap */
 	int res;
 	int again;            /* fallback: the helpers' queue was full */
 	unsigned int waiting; /* CQEs still due */
@@ -287,18 +290,131 @@ static void to_helpers(struct kiln__fiber *f, void *arg)
 	kiln__wake_idle(w);
 }
 
-static void via_helpers(struct kiln__wio *w, struct kiln__io *io)
+/* The descriptor is ready (or the wait was cancelled: revents 0). */
+static void poll_ready(struct kiln__pollwait *pw, void *ctx)
 {
+	struct kiln__io *io = (struct kiln__io *)(void *)((char *)pw -
+	    offsetof(struct kiln__io, pw));
+	struct kiln__wio *w = ctx;
+
+	if (io->timed)
+		kiln__timers_remove(&w->timers, &io->timer);
+	io->timed = 0;
+	io->res = pw->revents ? 0 : -ECANCELED;
+	if (io->fiber)  /* NULL: its task waits in place (wait_ready) */
+		kiln__fiber_ready(w, io->fiber);
+}
+
+/* The wait's bound passed (res 0) or destroy cancelled it (res < 0). */
+static void poll_timer_fired(struct kiln__timer *t, void *ctx, int res)
+{
+	struct kiln__io *io = (struct kiln__io *)(void *)((char *)t -
+	    offsetof(struct kiln__io, timer));
+	struct kiln__wio *w = ctx;
+
+	io->timed = 0;
+	kiln__poller_remove(&w->poller, &io->pw);
+	io->res = res ? res : -ETIME;
+	if (io->fiber)
+		kiln__fiber_ready(w, io->fiber);
+}
+
+/*
+ * Park until io's descriptor is ready for events, bounded by deadline end.
+ * 0 once ready, -ETIME, -ECANCELED, or another negative errno if the
+ * descriptor cannot be waited for here (then nothing waited).
+ */
+static int wait_ready(struct kiln__wio *w, struct kiln__io *io, short events,
+    uint64_t end)
+{
+	int ret;
+
+	/* Acquire: pairs with the release store in kiln__io_pool_close. */
+	if (atomic_load_explicit(&w->pool->closing, memory_order_acquire))
+		return -ECANCELED;
+	if (end != KILN__NEVER && kiln__now_ns() >= end)
+		return -ETIME;
+	io->pw.fd = io->call.fd;
+	io->pw.events = (uint16_t)events;
+	io->pw.ready = poll_ready;
+	ret = kiln__poller_add(&w->poller, &io->pw);
+	if (ret < 0)
+		return ret;
+	io->timed = 0;
+	io->timer.deadline = end;
+	io->timer.fire = poll_timer_fired;
+	if (end != KILN__NEVER && kiln__timers_add(&w->timers, &io->timer) == 0)
+		io->timed = 1;
+	/* As with a ring: nothing can make us ready before we have parked,
+	 * since only this thread collects this poller's events. */
+	if (kiln__park(NULL, NULL) < 0) {
+		/* No fiber to go on with: collect events here until ours. */
+		io->fiber = NULL;
+		io->res = 1;
+		while (io->res == 1) {
+			kiln__io_idle(w);
+			kiln__io_reap(w);
+		}
+		return io->res;
+	}
+	return io->res;
+}
+
+/*
+ * The fallback for calls on descriptors: try without blocking, and each
+ * time it would block, wait in the worker's epoll set and try again.  1 if
+ * done (io->res), 0 if the helpers must make the call.
+ */
+static int via_poller(struct kiln__wio *w, struct kiln__io *io)
+{
+	uint64_t end = io->call.timeout ? kiln__deadline(io->call.timeout) :
+	    KILN__NEVER;
+	int ret, connecting = io->call.op == KILN__OP_CONNECT;
 	long r;
 
+	if (!w->use_poller) {
+		/* Only what needs no wait; the helpers do the rest. */
+		if (!connecting && kiln__sys_try(&io->call, &r) > 0) {
+			io->res = (int)r;
+			return 1;
+		}
+		return 0;
+	}
+	ret = connecting ? kiln__sys_connect_start(&io->call, &r) :
+	    kiln__sys_try(&io->call, &r);
+	while (ret == 0) {
+		ret = wait_ready(w, io, connecting ? POLLOUT :
+		    kiln__sys_events(&io->call), end);
+		/* A connect in progress cannot go to the helpers. */
+		if (ret == -ETIME || ret == -ECANCELED ||
+		    (ret < 0 && connecting)) {
+			io->res = ret;
+			return 1;
+		}
+		if (ret < 0)
+			return 0;
+		if (connecting) {
+			r = kiln__sys_connect_result(io->call.fd);
+			break;
+		}
+		ret = kiln__sys_try(&io->call, &r);
+	}
+	if (ret < 0)
+		return 0;
+	io->res = (int)r;
+	return 1;
+}
+
+static void via_helpers(struct kiln__wio *w, struct kiln__io *io)
+{
 	if (io->call.op == KILN__OP_SLEEP) {
 		sleep_timer(w, io);
 		return;
 	}
-	if (kiln__sys_try(&io->call, &r)) {
-		io->res = (int)r;
+	if (via_poller(w, io))
 		return;
-	}
+	w = kiln__wio_self();
+	io->wio = w;
 	io->work.fn = helper_call;
 	do {
 		io->again = 0;
@@ -687,6 +803,8 @@ void kiln__io_start(struct kiln__wio *w)
 	 * kiln_pool_create saw this worker start (release/acquire on the
 	 * pool's start count). */
 	atomic_store_explicit(&w->use_ring, ok, memory_order_relaxed);
+	/* Without an epoll set, sockets wait on helper threads. */
+	w->use_poller = !ok && kiln__poller_init(&w->poller, w->wake_fd) == 0;
 }
 
 /* After the worker's thread has exited (or never started). */
@@ -694,6 +812,8 @@ void kiln__io_fini(struct kiln__wio *w)
 {
 	if (kiln__io_has_ring(w))
 		kiln__ring_fini(&w->ring);
+	if (w->use_poller)
+		kiln__poller_fini(&w->poller);
 	kiln__timers_fini(&w->timers);
 	close(w->wake_fd);
 }
@@ -717,6 +837,8 @@ static void cancel_all(struct kiln__wio *w)
 		kiln__ring_cancel_all(&w->ring, on_cqe, w);
 	while ((t = kiln__timers_expired(&w->timers, KILN__NEVER)))
 		t->fire(t, w, -ECANCELED);
+	if (w->use_poller)
+		kiln__poller_cancel(&w->poller, w);
 	kiln__wake_idle(w);
 }
 
@@ -735,12 +857,17 @@ void kiln__io_reap(struct kiln__wio *w)
 			kiln__wake_idle(w);
 		return;
 	}
-	if (!w->timers.n)
-		return;
-	while ((t = kiln__timers_expired(&w->timers, kiln__now_ns()))) {
-		t->fire(t, w, 0);
-		n++;
+	if (w->use_poller && w->poller.waiting) {
+		static const struct timespec zero;
+
+		n += (unsigned int)kiln__poller_wait(&w->poller, &zero, w);
 	}
+	if (w->timers.n)
+		while ((t = kiln__timers_expired(&w->timers,
+		    kiln__now_ns()))) {
+			t->fire(t, w, 0);
+			n++;
+		}
 	if (n)
 		kiln__wake_idle(w);
 }
@@ -760,12 +887,15 @@ void kiln__io_flush(struct kiln__wio *w, int more_ready)
 		kiln__ring_submit(&w->ring, on_cqe, w);
 }
 
-/* Sleep until kiln__io_wake, a completion or the next timer. */
+/*
+ * Sleep until kiln__io_wake, a completion, a ready descriptor or the next
+ * timer (whose fibers the caller's kiln__io_reap then makes ready).
+ */
 void kiln__io_idle(struct kiln__wio *w)
 {
 	struct pollfd p = { .fd = w->wake_fd, .events = POLLIN };
 	uint64_t next, now;
-	struct timespec ts;
+	struct timespec ts, *tp;
 	eventfd_t v;
 
 	if (kiln__io_has_ring(w)) {
@@ -775,8 +905,13 @@ void kiln__io_idle(struct kiln__wio *w)
 	next = kiln__timers_next(&w->timers);
 	now = next == KILN__NEVER ? 0 : kiln__now_ns();
 	ts = kiln__ts(kiln__ns_until(next, now));
-	if (ppoll(&p, 1, next == KILN__NEVER ? NULL : &ts, NULL) > 0)
-		eventfd_read(w->wake_fd, &v);
+	tp = next == KILN__NEVER ? NULL : &ts;
+	if (w->use_poller)
+		kiln__poller_wait(&w->poller, tp, w);
+	else
+		ppoll(&p, 1, tp, NULL);
+	/* Drain the wake-ups that came (non-blocking: maybe none). */
+	eventfd_read(w->wake_fd, &v);
 }
 
 /* Any thread.  The eventfd's count remembers a wake-up until it is read. */
@@ -790,5 +925,5 @@ int kiln__io_busy(struct kiln__wio *w)
 {
 	/* Relaxed: only this thread writes inflight. */
 	return atomic_load_explicit(&w->inflight, memory_order_relaxed) ||
-	    w->timers.n;
+	    w->timers.n || (w->use_poller && w->poller.waiting);
 }

@@ -1,6 +1,6 @@
 /*
  * The I/O layer under the scheduler: each worker's ring (or, without one,
- * its timers and the pool's helper threads), the way an idle worker sleeps
+ * its epoll set, timers and the pool's helper threads), the way an idle worker sleeps
  * and is woken, and the calls of kiln.h that park a task for I/O.
  * Uses sys, offload, ring, timer and park.h; used by worker.c, pool.c and
  * resolve.c.
@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "poller.h"
 #include "ring.h"
 #include "timer.h"
 
@@ -33,12 +34,14 @@ struct kiln__wio {
 	struct kiln__pool_io *pool;
 	int wake_fd;                  /* eventfd: kiln__io_wake writes it */
 	_Atomic int use_ring;         /* set once at start; stats read it */
+	int use_poller;               /* no ring: sockets wait in poller */
 	int cancelled;                /* closing seen, in-flight I/O cancelled */
 	/* Read by kiln_pool_stats; only the owner writes them. */
 	_Atomic uint32_t inflight;    /* operations waiting on this worker */
 	_Atomic uint64_t submitted;   /* operations started here */
 	_Atomic uint64_t completed;   /* operations whose task resumed here */
 	struct kiln__ring ring;
+	struct kiln__poller poller;
 	struct kiln__timers timers;
 };
 

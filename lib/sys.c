@@ -121,8 +121,6 @@ static long connect_bounded(const struct kiln__sys *c, int cancel_fd)
 {
 	uint64_t end = call_deadline(c);
 	int fl = fcntl(c->fd, F_GETFL);
-	socklen_t elen = sizeof(int);
-	int err = 0;
 	long r;
 
 	if (fl < 0)
@@ -137,10 +135,8 @@ static long connect_bounded(const struct kiln__sys *c, int cancel_fd)
 	}
 	if (r < 0 && errno == EINPROGRESS) {
 		r = wait_fd(c, POLLOUT, cancel_fd, end);
-		if (r >= 0) {
-			r = getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err,
-			    &elen) < 0 ? -errno : -err;
-		}
+		if (r >= 0)
+			r = kiln__sys_connect_result(c->fd);
 	} else if (r < 0) {
 		r = -errno;
 	}
@@ -150,44 +146,181 @@ out:
 	return r;
 }
 
-/*
- * A read or write that can be done without waiting (a regular file in the
- * page cache, a pipe with data): done, with the result in *res, and 1
- * returned.  0 if it would wait (EAGAIN), or the file or kernel cannot say
- * (EOPNOTSUPP, ESPIPE), or it is another call: then kiln__sys_call.
- */
-int kiln__sys_try(const struct kiln__sys *c, long *res)
+/* preadv2/pwritev2 with RWF_NOWAIT; -1 and errno as the calls do. */
+static long rw_nowait(const struct kiln__sys *c)
 {
 	struct iovec one = { .iov_base = c->buf, .iov_len = c->len };
 	const struct iovec *v = &one;
-	int saved = errno, n = 1;
+	int n = 1, rd;
+	off_t off = c->off;
+	long r;
+
+	if (c->op == KILN__OP_READV || c->op == KILN__OP_WRITEV) {
+		v = c->buf;
+		n = (int)c->len;
+	}
+	rd = c->op == KILN__OP_READ || c->op == KILN__OP_READV;
+	for (;;) {
+		r = rd ? preadv2(c->fd, v, n, off, RWF_NOWAIT) :
+		    pwritev2(c->fd, v, n, off, RWF_NOWAIT);
+		/* io_uring ignores the offset of a pipe or socket: so do we. */
+		if (r < 0 && errno == ESPIPE && off != -1) {
+			off = -1;
+			continue;
+		}
+		return r;
+	}
+}
+
+/* accept4 on a non-blocking listener only: a blocking one could block us
+ * even after poll said ready (another thread may take the connection). */
+static long accept_nowait(const struct kiln__sys *c)
+{
+	int fl = fcntl(c->fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	if (!(fl & O_NONBLOCK)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return accept4(c->fd, c->buf, c->addrlen, c->flags);
+}
+
+/* poll(2) without waiting: the events if any, else EAGAIN. */
+static long poll_nowait(const struct kiln__sys *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = (short)c->flags };
+	int n = poll(&p, 1, 0);
+
+	if (n < 0)
+		return -1;
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (p.revents & POLLNVAL) {
+		errno = EBADF;
+		return -1;
+	}
+	return p.revents;
+}
+
+/*
+ * Try c without blocking.  1: done, the result in *res.  0: it would block
+ * (EAGAIN): wait until fd is ready (kiln__sys_events) and try again.  -1:
+ * it cannot be tried so (a call that is not on a descriptor, a blocking
+ * listener, a file that does not support RWF_NOWAIT): kiln__sys_call.
+ * A call made with MSG_DONTWAIT is always done: its EAGAIN is its result.
+ * Connect is not tried here (see kiln__sys_connect_start).
+ */
+int kiln__sys_try(const struct kiln__sys *c, long *res)
+{
+	int saved = errno, dontwait = c->flags & MSG_DONTWAIT;
 	long r;
 
 	if (c->fd < 0)
-		return 0;
+		return -1;
 	switch (c->op) {
-	case KILN__OP_READV:
-	case KILN__OP_WRITEV:
-		v = c->buf;
-		n = (int)c->len;
-		/* fall through */
 	case KILN__OP_READ:
 	case KILN__OP_WRITE:
+	case KILN__OP_READV:
+	case KILN__OP_WRITEV:
+		r = rw_nowait(c);
+		dontwait = 0;
+		break;
+	case KILN__OP_RECV:
+		r = recv(c->fd, c->buf, c->len, c->flags | MSG_DONTWAIT);
+		break;
+	case KILN__OP_SEND:
+		r = send(c->fd, c->buf, c->len,
+		    c->flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+		break;
+	case KILN__OP_RECVMSG:
+		r = recvmsg(c->fd, c->buf, c->flags | MSG_DONTWAIT);
+		break;
+	case KILN__OP_SENDMSG:
+		r = sendmsg(c->fd, c->buf,
+		    c->flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+		break;
+	case KILN__OP_ACCEPT:
+		r = accept_nowait(c);
+		dontwait = 0;
+		break;
+	case KILN__OP_POLL:
+		r = poll_nowait(c);
+		dontwait = 0;
 		break;
 	default:
-		return 0;
+		return -1;
 	}
-	r = c->op == KILN__OP_READ || c->op == KILN__OP_READV ?
-	    preadv2(c->fd, v, n, c->off, RWF_NOWAIT) :
-	    pwritev2(c->fd, v, n, c->off, RWF_NOWAIT);
-	if (r < 0 && (errno == EAGAIN || errno == EOPNOTSUPP ||
-	    errno == ESPIPE)) {
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !dontwait) {
 		errno = saved;
 		return 0;
+	}
+	if (r < 0 && errno == EOPNOTSUPP && c->op != KILN__OP_RECV &&
+	    c->op != KILN__OP_SEND && c->op != KILN__OP_RECVMSG &&
+	    c->op != KILN__OP_SENDMSG) {
+		errno = saved;
+		return -1;
 	}
 	*res = r < 0 ? -errno : r;
 	errno = saved;
 	return 1;
+}
+
+/* The poll events c waits for when kiln__sys_try says it would block. */
+short kiln__sys_events(const struct kiln__sys *c)
+{
+	return wait_events(c);
+}
+
+/*
+ * Start a connect without blocking: the descriptor is made non-blocking for
+ * the call only.  1: done (*res), 0: in progress (wait for POLLOUT, then
+ * kiln__sys_connect_result), -1: a Unix-domain backlog is full and there is
+ * nothing to wait for: kiln__sys_call, which retries.
+ */
+int kiln__sys_connect_start(const struct kiln__sys *c, long *res)
+{
+	int saved = errno, fl = fcntl(c->fd, F_GETFL), err = 0;
+	long r;
+
+	if (fl < 0) {
+		*res = -errno;
+		errno = saved;
+		return 1;
+	}
+	if (!(fl & O_NONBLOCK) && fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		*res = -errno;
+		errno = saved;
+		return 1;
+	}
+	r = connect(c->fd, c->buf, (socklen_t)c->len);
+	if (r < 0)
+		err = errno;
+	if (!(fl & O_NONBLOCK))
+		fcntl(c->fd, F_SETFL, fl);
+	errno = saved;
+	if (r < 0 && err == EINPROGRESS)
+		return 0;
+	if (r < 0 && err == EAGAIN && !(fl & O_NONBLOCK))
+		return -1;
+	*res = r < 0 ? -err : 0;
+	return 1;
+}
+
+/* The outcome of a connect that kiln__sys_connect_start left in progress. */
+long kiln__sys_connect_result(int fd)
+{
+	socklen_t len = sizeof(int);
+	int saved = errno, err = 0;
+	long r;
+
+	r = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ? -errno :
+	    -err;
+	errno = saved;
+	return r;
 }
 
 /* poll(2) for one descriptor, as kiln_poll reports it. */

@@ -31,5 +31,8 @@ struct kiln__sys {
 
 long kiln__sys_call(const struct kiln__sys *c, int cancel_fd);
 int kiln__sys_try(const struct kiln__sys *c, long *res);
+short kiln__sys_events(const struct kiln__sys *c);
+int kiln__sys_connect_start(const struct kiln__sys *c, long *res);
+long kiln__sys_connect_result(int fd);
 
 #endif /* KILN_SYS_H */

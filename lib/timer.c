@@ -1,6 +1,7 @@
 /*
  * Per-worker timers for the I/O fallback: a binary min-heap keyed by
- * deadline.  Owner only, so no synchronisation.  Used by io.c.
+ * deadline, each timer knowing its place so it can be removed early.
+ * Owner only, so no synchronisation.  Uses alloc.h; used by io.c.
  */
 #include "config.h"
 
@@ -9,18 +10,51 @@
 #include "alloc.h"
 #include "timer.h"
 
-static void swap(struct kiln__timer **a, struct kiln__timer **b)
+static int earlier(const struct kiln__timers *t, size_t a, size_t b)
 {
-	struct kiln__timer *x = *a;
+	return t->heap[a]->deadline < t->heap[b]->deadline;
+}
 
-	*a = *b;
-	*b = x;
+static void place(struct kiln__timers *t, size_t i, struct kiln__timer *tm)
+{
+	t->heap[i] = tm;
+	tm->idx = i;
+}
+
+static void swap(struct kiln__timers *t, size_t a, size_t b)
+{
+	struct kiln__timer *x = t->heap[a];
+
+	place(t, a, t->heap[b]);
+	place(t, b, x);
+}
+
+static void sift_up(struct kiln__timers *t, size_t i)
+{
+	while (i > 0 && earlier(t, i, (i - 1) / 2)) {
+		swap(t, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void sift_down(struct kiln__timers *t, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < t->n && earlier(t, l, m))
+			m = l;
+		if (r < t->n && earlier(t, r, m))
+			m = r;
+		if (m == i)
+			return;
+		swap(t, i, m);
+		i = m;
+	}
 }
 
 int kiln__timers_add(struct kiln__timers *t, struct kiln__timer *tm)
 {
-	size_t i;
-
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 64;
 		struct kiln__timer **h = kiln__alloc(cap * sizeof(*h));
@@ -33,13 +67,24 @@ int kiln__timers_add(struct kiln__timers *t, struct kiln__timer *tm)
 		t->heap = h;
 		t->cap = cap;
 	}
-	i = t->n++;
-	t->heap[i] = tm;
-	while (i > 0 && t->heap[(i - 1) / 2]->deadline > t->heap[i]->deadline) {
-		swap(&t->heap[(i - 1) / 2], &t->heap[i]);
-		i = (i - 1) / 2;
-	}
+	place(t, t->n++, tm);
+	sift_up(t, tm->idx);
 	return 0;
+}
+
+/* Take tm out of the heap before it is due. */
+void kiln__timers_remove(struct kiln__timers *t, struct kiln__timer *tm)
+{
+	size_t i = tm->idx;
+
+	if (--t->n == i)
+		return;
+	/* The last timer fills the hole, then moves to where it belongs. */
+	place(t, i, t->heap[t->n]);
+	if (i > 0 && earlier(t, i, (i - 1) / 2))
+		sift_up(t, i);
+	else
+		sift_down(t, i);
 }
 
 /* Remove and return one timer due at now, or NULL. */
@@ -47,24 +92,11 @@ struct kiln__timer *kiln__timers_expired(struct kiln__timers *t,
     uint64_t now)
 {
 	struct kiln__timer *top;
-	size_t i = 0;
 
 	if (t->n == 0 || t->heap[0]->deadline > now)
 		return NULL;
 	top = t->heap[0];
-	t->heap[0] = t->heap[--t->n];
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < t->n && t->heap[l]->deadline < t->heap[m]->deadline)
-			m = l;
-		if (r < t->n && t->heap[r]->deadline < t->heap[m]->deadline)
-			m = r;
-		if (m == i)
-			break;
-		swap(&t->heap[i], &t->heap[m]);
-		i = m;
-	}
+	kiln__timers_remove(t, top);
 	return top;
 }
 

@@ -14,6 +14,7 @@ struct kiln__timer {
 	/* Called by the heap's user when the timer is due (res 0) or
 	 * cancelled (res < 0); ctx is the user's. */
 	void (*fire)(struct kiln__timer *t, void *ctx, int res);
+	size_t idx;         /* its place in the heap, while it is there */
 };
 
 struct kiln__timers {
@@ -22,6 +23,7 @@ struct kiln__timers {
 };
 
 int kiln__timers_add(struct kiln__timers *t, struct kiln__timer *tm);
+void kiln__timers_remove(struct kiln__timers *t, struct kiln__timer *tm);
 struct kiln__timer *kiln__timers_expired(struct kiln__timers *t,
     uint64_t now);
 uint64_t kiln__timers_next(const struct kiln__timers *t);
