@@ -24,7 +24,7 @@ esac
 here=$(cd "$(dirname "$0")" && pwd) || exit 99
 [ -d "$build" ] || { echo "$0: $build: no such directory" >&2; exit 99; }
 
-progs="deque-stress readyq-stress spawn-storm sync-race create-destroy io-stress io-destroy"
+progs="deque-stress readyq-stress spawn-storm sync-race create-destroy io-stress io-destroy net-stress"
 
 missing=
 for p in $progs; do
@@ -49,6 +49,7 @@ args() {
 	create-destroy) echo "$((60 * scale)) 2" ;;
 	io-stress) echo "$((32 * scale)) 24 2" ;;
 	io-destroy) echo "$((60 * scale)) 36" ;;
+	net-stress) echo "$((2 * scale)) 64 32" ;;
 	esac
 }
 
