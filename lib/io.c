@@ -729,11 +729,12 @@ int kiln__helper_wait(struct kiln__helper_wait *hw)
 		if (kiln__park(helper_submit, hw) < 0)
 			hw->again = -ENOMEM;
 	} while (hw->again == -EBUSY);  /* the queue was full */
+	/* Counted where the task resumes, which may be another worker. */
+	kiln__owner_add(&kiln__wio_self()->completed, 1);
 	if (hw->again) {
 		atomic_store_explicit(&hw->refs, 1, memory_order_relaxed);
 		return hw->again == -ENOMEM ? -ENOMEM : -EAGAIN;
 	}
-	kiln__owner_add(&kiln__wio_self()->completed, 1);
 	/* Acquire: pairs with the release of end_wait's CAS. */
 	return atomic_load_explicit(&hw->state, memory_order_acquire) ==
 	    HW_DONE ? 0 : hw->res;
