@@ -33,6 +33,14 @@ static inline void kiln__free(void *p)
 	if (p)
 		dallocx(p, 0);
 }
+
+/* p (old bytes) grown to n bytes, the new ones zeroed; NULL on failure,
+ * and p is left as it was. */
+static inline void *kiln__grow(void *p, size_t old, size_t n)
+{
+	(void)old;
+	return p ? rallocx(p, n, MALLOCX_ZERO) : mallocx(n, MALLOCX_ZERO);
+}
 #else
 static inline void *kiln__alloc(size_t n)
 {
@@ -57,6 +65,15 @@ static inline void *kiln__alloc_aligned(size_t n, size_t align)
 static inline void kiln__free(void *p)
 {
 	free(p);
+}
+
+static inline void *kiln__grow(void *p, size_t old, size_t n)
+{
+	char *q = realloc(p, n);
+
+	if (q)
+		memset(q + old, 0, n - old);
+	return q;
 }
 #endif
 

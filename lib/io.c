@@ -473,40 +473,38 @@ static long io_call(struct kiln__io *io)
 	return io->res;
 }
 
-ssize_t kiln_read(int fd, void *buf, size_t len, off_t off)
+/* The calls that move data: reads, writes, socket messages. */
+static ssize_t data_call(enum kiln__op op, int fd, const void *buf,
+    size_t len, off_t off, int flags)
 {
-	struct kiln__io io = { .call = { .op = KILN__OP_READ, .fd = fd,
-	    .buf = buf, .len = len, .off = off } };
+	struct kiln__io io = { .call = { .op = op, .fd = fd,
+	    .buf = (void *)buf, .len = len, .off = off, .flags = flags } };
 
 	return io_call(&io);
+}
+
+ssize_t kiln_read(int fd, void *buf, size_t len, off_t off)
+{
+	return data_call(KILN__OP_READ, fd, buf, len, off, 0);
 }
 
 ssize_t kiln_write(int fd, const void *buf, size_t len, off_t off)
 {
-	struct kiln__io io = { .call = { .op = KILN__OP_WRITE, .fd = fd,
-	    .buf = (void *)buf, .len = len, .off = off } };
-
-	return io_call(&io);
+	return data_call(KILN__OP_WRITE, fd, buf, len, off, 0);
 }
 
 ssize_t kiln_readv(int fd, const struct iovec *iov, int iovcnt, off_t off)
 {
-	struct kiln__io io = { .call = { .op = KILN__OP_READV, .fd = fd,
-	    .buf = (void *)iov, .len = (size_t)iovcnt, .off = off } };
-
 	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return -EINVAL;
-	return io_call(&io);
+	return data_call(KILN__OP_READV, fd, iov, (size_t)iovcnt, off, 0);
 }
 
 ssize_t kiln_writev(int fd, const struct iovec *iov, int iovcnt, off_t off)
 {
-	struct kiln__io io = { .call = { .op = KILN__OP_WRITEV, .fd = fd,
-	    .buf = (void *)iov, .len = (size_t)iovcnt, .off = off } };
-
 	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return -EINVAL;
-	return io_call(&io);
+	return data_call(KILN__OP_WRITEV, fd, iov, (size_t)iovcnt, off, 0);
 }
 
 int kiln_openat(int dirfd, const char *path, int flags, mode_t mode)
@@ -533,34 +531,22 @@ int kiln_fsync(int fd)
 
 ssize_t kiln_recv(int fd, void *buf, size_t len, int flags)
 {
-	struct kiln__io io = { .call = { .op = KILN__OP_RECV, .fd = fd,
-	    .buf = buf, .len = len, .flags = flags } };
-
-	return io_call(&io);
+	return data_call(KILN__OP_RECV, fd, buf, len, 0, flags);
 }
 
 ssize_t kiln_send(int fd, const void *buf, size_t len, int flags)
 {
-	struct kiln__io io = { .call = { .op = KILN__OP_SEND, .fd = fd,
-	    .buf = (void *)buf, .len = len, .flags = flags } };
-
-	return io_call(&io);
+	return data_call(KILN__OP_SEND, fd, buf, len, 0, flags);
 }
 
 ssize_t kiln_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	struct kiln__io io = { .call = { .op = KILN__OP_RECVMSG, .fd = fd,
-	    .buf = msg, .flags = flags } };
-
-	return io_call(&io);
+	return data_call(KILN__OP_RECVMSG, fd, msg, 0, 0, flags);
 }
 
 ssize_t kiln_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	struct kiln__io io = { .call = { .op = KILN__OP_SENDMSG, .fd = fd,
-	    .buf = (void *)msg, .flags = flags } };
-
-	return io_call(&io);
+	return data_call(KILN__OP_SENDMSG, fd, msg, 0, 0, flags);
 }
 
 int kiln_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags)

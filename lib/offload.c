@@ -57,71 +57,66 @@ struct kiln__offload {
 	pthread_t thread[MAX_HELPERS];
 };
 
-static int enqueue(struct kiln__offload *o, struct kiln__work *w)
+/*
+ * Claim the next position of counter ctr: the cell whose sequence number
+ * is the position plus lag (0 for a producer: the cell is free; 1 for a
+ * consumer: the cell is full).  NULL if there is none (the queue is full,
+ * or empty).  *pos is the position claimed.
+ */
+static struct cell *claim(struct kiln__offload *o, _Atomic size_t *ctr,
+    size_t lag, size_t *pos)
 {
 	/* Relaxed: the CAS below is what claims a position. */
-	size_t pos = atomic_load_explicit(&o->enq, memory_order_relaxed);
-	struct cell *c;
+	size_t p = atomic_load_explicit(ctr, memory_order_relaxed);
 
 	for (;;) {
-		intptr_t diff;
+		struct cell *c = &o->cell[p & (QUEUE_SIZE - 1)];
+		/*
+		 * Acquire: pairs with the release store of seq by the other
+		 * side: a producer then sees the consumer done with the
+		 * cell's previous item, a consumer sees the item filled in.
+		 */
+		intptr_t diff = (intptr_t)atomic_load_explicit(&c->seq,
+		    memory_order_acquire) - (intptr_t)(p + lag);
 
-		c = &o->cell[pos & (QUEUE_SIZE - 1)];
-		/* Acquire: pairs with the release store of seq in dequeue,
-		 * so the consumer is done with the cell's previous value. */
-		diff = (intptr_t)atomic_load_explicit(&c->seq,
-		    memory_order_acquire) - (intptr_t)pos;
-		if (diff == 0) {
-			/* Relaxed: the cell's seq orders the data. */
-			if (atomic_compare_exchange_weak_explicit(&o->enq,
-			    &pos, pos + 1, memory_order_relaxed,
-			    memory_order_relaxed))
-				break;
-		} else if (diff < 0) {
-			return -EBUSY;
-		} else {
-			pos = atomic_load_explicit(&o->enq,
-			    memory_order_relaxed);
+		if (diff < 0)
+			return NULL;
+		/* Relaxed: the cell's seq orders the data. */
+		if (diff == 0 && atomic_compare_exchange_weak_explicit(ctr,
+		    &p, p + 1, memory_order_relaxed, memory_order_relaxed)) {
+			*pos = p;
+			return c;
 		}
+		if (diff > 0)
+			p = atomic_load_explicit(ctr, memory_order_relaxed);
 	}
+}
+
+static int enqueue(struct kiln__offload *o, struct kiln__work *w)
+{
+	size_t pos;
+	struct cell *c = claim(o, &o->enq, 0, &pos);
+
+	if (!c)
+		return -EBUSY;
 	/* Relaxed: published by the release store of seq just below. */
 	atomic_store_explicit(&c->item, w, memory_order_relaxed);
-	/* Release: pairs with the acquire load of seq in dequeue. */
+	/* Release: pairs with the acquire load of seq in a consumer's claim. */
 	atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
 	return 0;
 }
 
 static struct kiln__work *dequeue(struct kiln__offload *o)
 {
-	/* Relaxed: the CAS below is what claims a position. */
-	size_t pos = atomic_load_explicit(&o->deq, memory_order_relaxed);
+	size_t pos;
+	struct cell *c = claim(o, &o->deq, 1, &pos);
 	struct kiln__work *w;
-	struct cell *c;
 
-	for (;;) {
-		intptr_t diff;
-
-		c = &o->cell[pos & (QUEUE_SIZE - 1)];
-		/* Acquire: pairs with the release store of seq in enqueue,
-		 * so the item the producer filled in is visible. */
-		diff = (intptr_t)atomic_load_explicit(&c->seq,
-		    memory_order_acquire) - (intptr_t)(pos + 1);
-		if (diff == 0) {
-			/* Relaxed: the cell's seq orders the data. */
-			if (atomic_compare_exchange_weak_explicit(&o->deq,
-			    &pos, pos + 1, memory_order_relaxed,
-			    memory_order_relaxed))
-				break;
-		} else if (diff < 0) {
-			return NULL;
-		} else {
-			pos = atomic_load_explicit(&o->deq,
-			    memory_order_relaxed);
-		}
-	}
-	/* Relaxed: made visible by the acquire load of seq above. */
+	if (!c)
+		return NULL;
+	/* Relaxed: made visible by the acquire load of seq in claim. */
 	w = atomic_load_explicit(&c->item, memory_order_relaxed);
-	/* Release: pairs with the acquire load of seq in enqueue. */
+	/* Release: pairs with the acquire load of seq in a producer's claim. */
 	atomic_store_explicit(&c->seq, pos + QUEUE_SIZE, memory_order_release);
 	return w;
 }

@@ -84,12 +84,9 @@ static int grow(struct kiln__poller *p, size_t need)
 
 	while (cap <= need)
 		cap *= 2;
-	b = kiln__zalloc(cap * sizeof(*b));
+	b = kiln__grow(p->byfd, p->cap * sizeof(*b), cap * sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	if (p->cap)
-		memcpy(b, p->byfd, p->cap * sizeof(*b));
-	kiln__free(p->byfd);
 	p->byfd = b;
 	p->cap = cap;
 	return 0;

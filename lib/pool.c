@@ -259,20 +259,10 @@ void kiln_pool_stats(kiln_pool *pool, struct kiln_stats *out)
 		/* Relaxed throughout: counters, each exact on its own. */
 		s.spawns += __atomic_load_n(&w->sq.fast.spawns,
 		    __ATOMIC_RELAXED);
-		s.steals += atomic_load_explicit(&c->steals,
-		    memory_order_relaxed);
-		s.steal_attempts += atomic_load_explicit(&c->steal_attempts,
-		    memory_order_relaxed);
-		s.suspends += atomic_load_explicit(&c->suspends,
-		    memory_order_relaxed);
-		s.resumes += atomic_load_explicit(&c->resumes,
-		    memory_order_relaxed);
-		s.fibers += atomic_load_explicit(&c->fibers,
-		    memory_order_relaxed);
-		s.detached += atomic_load_explicit(&c->detached,
-		    memory_order_relaxed);
-		s.sleeps += atomic_load_explicit(&c->sleeps,
-		    memory_order_relaxed);
+#define ADD(name) s.name += atomic_load_explicit(&c->name, \
+	    memory_order_relaxed);
+		KILN__WORKER_COUNTERS(ADD)
+#undef ADD
 		s.io_submitted += atomic_load_explicit(&w->io.submitted,
 		    memory_order_relaxed);
 		s.io_completed += atomic_load_explicit(&w->io.completed,

@@ -146,8 +146,11 @@ out:
 	return r;
 }
 
-/* preadv2/pwritev2 with RWF_NOWAIT; -1 and errno as the calls do. */
-static long rw_nowait(const struct kiln__sys *c)
+/*
+ * The four reads and writes through preadv2/pwritev2 (offset -1: the file
+ * position), with flags (RWF_NOWAIT or 0); -1 and errno as the calls do.
+ */
+static long rw(const struct kiln__sys *c, int flags)
 {
 	struct iovec one = { .iov_base = c->buf, .iov_len = c->len };
 	const struct iovec *v = &one;
@@ -161,8 +164,8 @@ static long rw_nowait(const struct kiln__sys *c)
 	}
 	rd = c->op == KILN__OP_READ || c->op == KILN__OP_READV;
 	for (;;) {
-		r = rd ? preadv2(c->fd, v, n, off, RWF_NOWAIT) :
-		    pwritev2(c->fd, v, n, off, RWF_NOWAIT);
+		r = rd ? preadv2(c->fd, v, n, off, flags) :
+		    pwritev2(c->fd, v, n, off, flags);
 		/* io_uring ignores the offset of a pipe or socket: so do we. */
 		if (r < 0 && errno == ESPIPE && off != -1) {
 			off = -1;
@@ -226,7 +229,7 @@ int kiln__sys_try(const struct kiln__sys *c, long *res)
 	case KILN__OP_WRITE:
 	case KILN__OP_READV:
 	case KILN__OP_WRITEV:
-		r = rw_nowait(c);
+		r = rw(c, RWF_NOWAIT);
 		dontwait = 0;
 		break;
 	case KILN__OP_RECV:
@@ -350,30 +353,10 @@ static long call(const struct kiln__sys *c)
 
 	switch (c->op) {
 	case KILN__OP_READ:
-		r = c->off < 0 ? read(c->fd, c->buf, c->len) :
-		    pread(c->fd, c->buf, c->len, c->off);
-		/* io_uring ignores the offset of a pipe or socket: so do we. */
-		if (r < 0 && errno == ESPIPE)
-			r = read(c->fd, c->buf, c->len);
-		return r;
 	case KILN__OP_WRITE:
-		r = c->off < 0 ? write(c->fd, c->buf, c->len) :
-		    pwrite(c->fd, c->buf, c->len, c->off);
-		if (r < 0 && errno == ESPIPE)
-			r = write(c->fd, c->buf, c->len);
-		return r;
 	case KILN__OP_READV:
-		r = c->off < 0 ? readv(c->fd, c->buf, (int)c->len) :
-		    preadv(c->fd, c->buf, (int)c->len, c->off);
-		if (r < 0 && errno == ESPIPE)
-			r = readv(c->fd, c->buf, (int)c->len);
-		return r;
 	case KILN__OP_WRITEV:
-		r = c->off < 0 ? writev(c->fd, c->buf, (int)c->len) :
-		    pwritev(c->fd, c->buf, (int)c->len, c->off);
-		if (r < 0 && errno == ESPIPE)
-			r = writev(c->fd, c->buf, (int)c->len);
-		return r;
+		return rw(c, 0);
 	case KILN__OP_OPENAT:
 		return openat(c->fd, c->buf, c->flags, (mode_t)c->off);
 	case KILN__OP_CLOSE:

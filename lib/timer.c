@@ -57,13 +57,11 @@ int kiln__timers_add(struct kiln__timers *t, struct kiln__timer *tm)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 64;
-		struct kiln__timer **h = kiln__alloc(cap * sizeof(*h));
+		struct kiln__timer **h = kiln__grow(t->heap,
+		    t->cap * sizeof(*h), cap * sizeof(*h));
 
 		if (!h)
 			return -ENOMEM;
-		if (t->n)
-			memcpy(h, t->heap, t->n * sizeof(*h));
-		kiln__free(t->heap);
 		t->heap = h;
 		t->cap = cap;
 	}

@@ -30,15 +30,16 @@ struct kiln__call {
 	_Atomic uint32_t done;      /* ROOT: futex word kiln_run waits on */
 };
 
+/* The worker's counters, each the field of struct kiln_stats it adds to. */
+#define KILN__WORKER_COUNTERS(X)                                            \
+	X(steals) X(steal_attempts) X(suspends) X(resumes) X(fibers)        \
+	X(detached) X(sleeps)
+
 /* Each written by its worker's thread only; read by kiln_pool_stats. */
 struct kiln__counters {
-	_Atomic uint64_t steals;
-	_Atomic uint64_t steal_attempts;
-	_Atomic uint64_t suspends;
-	_Atomic uint64_t resumes;
-	_Atomic uint64_t fibers;
-	_Atomic uint64_t detached;
-	_Atomic uint64_t sleeps;
+#define KILN__COUNTER_FIELD(name) _Atomic uint64_t name;
+	KILN__WORKER_COUNTERS(KILN__COUNTER_FIELD)
+#undef KILN__COUNTER_FIELD
 };
 
 struct kiln__worker {
