@@ -21,22 +21,9 @@
 
 #include <kiln.h>
 
+#include "common.h"
+
 TestSuite(fiber, .timeout = 60);
-
-/* Atomic reads by a function, so that assertion messages stay legible. */
-static int ld(atomic_int *p)
-{
-	return atomic_load(p);
-}
-
-static kiln_pool *make_pool(unsigned int workers, size_t stack)
-{
-	struct kiln_options o = { .workers = workers, .stack_size = stack };
-	kiln_pool *p = NULL;
-
-	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
-	return p;
-}
 
 /* The worker number in the calling thread's name ("kiln-wN"), or -1. */
 static int thread_worker(void)
@@ -149,14 +136,14 @@ static void deep_root(void *p)
 
 Test(fiber, deep_recursion_survives_parking)
 {
-	kiln_pool *p = make_pool(2, 0);
+	kiln_pool *p = make_pool(2);
 	int round, moved = 0;
 
 	/* About 150 KiB of the default 256 KiB stack. */
 	for (round = 0; round < 10; round++) {
 		struct deep d = { .depth = 140 };
 
-		cr_assert(eq(int, kiln_run(p, deep_root, &d), 0));
+		run_on(p, deep_root, &d);
 		cr_expect(eq(int, d.corrupt, 0), "round %d: %d bytes changed",
 		    round, d.corrupt);
 		cr_expect(eq(int, d.id_mismatch, 0));
@@ -170,10 +157,11 @@ Test(fiber, deep_recursion_survives_parking)
 
 Test(fiber, deep_recursion_on_a_small_stack)
 {
-	kiln_pool *p = make_pool(2, 64 * 1024);
+	struct kiln_options o = { .workers = 2, .stack_size = 64 * 1024 };
+	kiln_pool *p = make_pool_with(&o);
 	struct deep d = { .depth = 30 };        /* about 35 KiB of 64 */
 
-	cr_assert(eq(int, kiln_run(p, deep_root, &d), 0));
+	run_on(p, deep_root, &d);
 	cr_expect(eq(int, d.corrupt, 0));
 	cr_expect(eq(u64, d.child_sum, sum_to(20000)));
 	kiln_pool_destroy(p);
@@ -219,12 +207,12 @@ static void migrate_root(void *p)
 
 Test(fiber, resume_on_another_worker)
 {
-	kiln_pool *p = make_pool(2, 0);
+	kiln_pool *p = make_pool(2);
 	struct migrate m;
 	struct kiln_stats s;
 
 	memset(&m, 0, sizeof(m));
-	cr_assert(eq(int, kiln_run(p, migrate_root, &m), 0));
+	run_on(p, migrate_root, &m);
 	cr_expect(eq(int, m.trials, TRIALS));
 	cr_expect(eq(int, m.wrong_sum, 0));
 	cr_expect(eq(int, m.bad_id, 0));
@@ -275,12 +263,12 @@ static void fp_root(void *p)
 
 Test(fiber, fp_rounding_mode_is_per_fiber)
 {
-	kiln_pool *p = make_pool(1, 0);
+	kiln_pool *p = make_pool(1);
 	struct fpenv f;
 
 	memset(&f, 0, sizeof(f));
 	atomic_store(&f.other_mode, -1);
-	cr_assert(eq(int, kiln_run(p, fp_root, &f), 0));
+	run_on(p, fp_root, &f);
 	kiln_pool_destroy(p);
 	cr_expect(eq(int, f.mode_after_yield, FE_UPWARD),
 	    "a task lost its rounding mode across kiln_yield");
@@ -321,7 +309,8 @@ static void overflow_root(void *p)
 Test(fiber, stack_overflow_hits_guard, .signal = SIGSEGV,
     .disabled = UNDER_ASAN)
 {
-	kiln_pool *p = make_pool(1, 16 * 1024);
+	struct kiln_options o = { .workers = 1, .stack_size = 16 * 1024 };
+	kiln_pool *p = make_pool_with(&o);
 	int r = 0, ret;
 
 	ret = kiln_run(p, overflow_root, &r);

@@ -53,17 +53,13 @@
 
 #include <kiln.h>
 
+#include "common.h"
+
 #define MS 1000000ull  /* nanoseconds */
 
 static kiln_pool *pool;      /* two workers, made by setup() */
 static int dir = -1;         /* a fresh directory for the test's files */
 static char dirpath[64];
-
-/* Atomic reads by a function, so that assertion messages stay legible. */
-static int ld(atomic_int *p)
-{
-	return atomic_load(p);
-}
 
 /* Does this run use the fallback?  The same rule as kiln_pool_create. */
 static int fallback(void)
@@ -73,32 +69,9 @@ static int fallback(void)
 	return e && strcmp(e, "0") != 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static double secs(uint64_t ns)
 {
 	return (double)ns * 1e-9;
-}
-
-static kiln_pool *make_pool(unsigned int workers, unsigned int flags)
-{
-	struct kiln_options o = { .workers = workers, .flags = flags };
-	kiln_pool *p = NULL;
-
-	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
-	cr_assert(not(eq(ptr, p, NULL)));
-	return p;
-}
-
-static void run_on(kiln_pool *p, void (*fn)(void *), void *arg)
-{
-	cr_assert(eq(int, kiln_run(p, fn, arg), 0));
 }
 
 static void setup(void)
@@ -111,7 +84,7 @@ static void setup(void)
 	    strerror(errno));
 	dir = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	cr_assert(ge(int, dir, 0));
-	pool = make_pool(2, 0);
+	pool = make_pool(2);
 }
 
 static void teardown(void)
@@ -133,37 +106,6 @@ static void teardown(void)
 }
 
 TestSuite(io, .init = setup, .fini = teardown, .timeout = 60);
-
-/* The content of the test files: byte off of the stream named seed. */
-static uint8_t pat(uint64_t seed, uint64_t off)
-{
-	uint64_t x = seed * 0x9e3779b97f4a7c15ull + off * 0xbf58476d1ce4e5b9ull;
-
-	x ^= x >> 29;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 32;
-	return (uint8_t)x;
-}
-
-static void fill(uint8_t *b, size_t n, uint64_t seed, uint64_t off)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		b[i] = pat(seed, off + i);
-}
-
-/* The index of the first byte of b that is not the pattern, or n. */
-static size_t mismatch(const uint8_t *b, size_t n, uint64_t seed,
-    uint64_t off)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i] != pat(seed, off + i))
-			break;
-	return i;
-}
 
 /* A file of n pattern bytes in the test directory, written plainly. */
 static void make_file(const char *name, size_t n, uint64_t seed)
@@ -832,7 +774,7 @@ Test(io, negative_fd_is_ebadf)
 	uint64_t end;
 
 	for (i = 0; i < N; i++) {
-		p[i] = make_pool(1, 0);
+		p[i] = make_pool(1);
 		c[i].name = calls[i].name;
 		c[i].r = 1;
 		start_bounded(p[i], &c[i].b, calls[i].fn, &c[i]);
@@ -1034,7 +976,7 @@ static void tcp_root(void *p)
 
 static void tcp_echo(unsigned int workers)
 {
-	kiln_pool *p = workers == 2 ? pool : make_pool(workers, 0);
+	kiln_pool *p = workers == 2 ? pool : make_pool(workers);
 	struct tcp *t = calloc(1, sizeof(*t));
 	socklen_t alen = sizeof(t->addr);
 
@@ -1143,7 +1085,7 @@ static void poll_root(void *p)
 
 static void poll_pipe(unsigned int workers)
 {
-	kiln_pool *p = workers == 2 ? pool : make_pool(workers, 0);
+	kiln_pool *p = workers == 2 ? pool : make_pool(workers);
 	struct pollpipe s;
 
 	memset(&s, 0, sizeof(s));
@@ -1303,7 +1245,7 @@ static void requests_root(void *p)
 
 Test(io, compute_wait_compute_overlaps_on_one_worker)
 {
-	kiln_pool *one = make_pool(1, 0);
+	kiln_pool *one = make_pool(1);
 	struct req q[NREQ];
 	uint64_t t0, took;
 	int i;
@@ -1414,7 +1356,7 @@ static void tmo_root(void *p)
 
 static void timeouts(unsigned int workers)
 {
-	kiln_pool *p = workers == 2 ? pool : make_pool(workers, 0);
+	kiln_pool *p = workers == 2 ? pool : make_pool(workers);
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct tmo s;
 
@@ -1528,7 +1470,7 @@ static void next_task_root(void *p)
 
 Test(io, timeout_applies_to_the_next_call_only)
 {
-	kiln_pool *one = make_pool(1, 0);
+	kiln_pool *one = make_pool(1);
 	struct next_only s;
 
 	memset(&s, 0, sizeof(s));
@@ -1607,7 +1549,7 @@ static void own_parent(void *p)
 
 Test(io, timeout_bounds_the_call_after_it_not_a_childs)
 {
-	kiln_pool *one = make_pool(1, 0);
+	kiln_pool *one = make_pool(1);
 	struct own s;
 	int finished;
 
@@ -1766,7 +1708,8 @@ static void flag_root(void *p)
 
 Test(io, no_uring_option_flag)
 {
-	kiln_pool *p = make_pool(3, KILN_OPT_NO_URING);
+	struct kiln_options o = { .workers = 3, .flags = KILN_OPT_NO_URING };
+	kiln_pool *p = make_pool_with(&o);
 	long r[5] = { 1, 0, 0, 0, 0 };
 	struct kiln_stats s;
 
@@ -1849,7 +1792,8 @@ static void waits_root(void *p)
 
 static void destroy_in_flight(unsigned int workers, unsigned int flags)
 {
-	kiln_pool *p = make_pool(workers, flags);
+	struct kiln_options o = { .workers = workers, .flags = flags };
+	kiln_pool *p = make_pool_with(&o);
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct kiln_stats st;
 	struct waits s;
@@ -2001,7 +1945,7 @@ static void plain_connect(void *p)
 
 Test(io, timeout_bounds_a_connect)
 {
-	kiln_pool *one = make_pool(1, 0);
+	kiln_pool *one = make_pool(1);
 	struct full *f = calloc(1, sizeof(*f));
 	int finished;
 
@@ -2026,7 +1970,7 @@ Test(io, timeout_bounds_a_connect)
 
 Test(io, destroy_cancels_a_connect)
 {
-	kiln_pool *one = make_pool(1, 0);
+	kiln_pool *one = make_pool(1);
 	struct full *f = calloc(1, sizeof(*f));
 	struct kiln_stats st;
 	uint64_t end;
@@ -2110,7 +2054,7 @@ static void ready_conn(void *p)
  */
 static int idle_connections(int n, double limit)
 {
-	kiln_pool *p = make_pool(2, 0);
+	kiln_pool *p = make_pool(2);
 	struct idle *s = calloc(1, sizeof(*s));
 	int i, finished;
 
@@ -2276,7 +2220,8 @@ static long calls_until_asleep(kiln_pool *p, uint64_t sleeps_before)
  */
 Test(io, destroy_as_the_last_worker_falls_asleep)
 {
-	kiln_pool *one = make_pool(1, KILN_OPT_NO_URING);
+	struct kiln_options o = { .workers = 1, .flags = KILN_OPT_NO_URING };
+	kiln_pool *one = make_pool_with(&o);
 	struct lone *l = calloc(1, sizeof(*l));
 	struct kiln_stats st;
 	uint64_t end;

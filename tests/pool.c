@@ -4,10 +4,8 @@
  * minimum stack size, kiln_pool_destroy(NULL), repeated create/destroy, and
  * two pools side by side.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,24 +18,9 @@
 
 #include <kiln.h>
 
+#include "common.h"
+
 TestSuite(pool, .timeout = 60);
-
-/* Atomic reads by a function, so that assertion messages stay legible. */
-static int ld(atomic_int *p)
-{
-	return atomic_load(p);
-}
-
-static unsigned int cpus_allowed(void)
-{
-	cpu_set_t set;
-	long n;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		return (unsigned int)CPU_COUNT(&set);
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned int)n : 1;
-}
 
 /* A small fork/join workload; records the worker ids it ran on. */
 struct work {
@@ -71,10 +54,8 @@ static void check_pool(kiln_pool *p, unsigned int workers);
 /* After failed creations, a pool still works. */
 static void check_pool_after_oom(void)
 {
-	struct kiln_options o = { .workers = 4 };
-	kiln_pool *p = NULL;
+	kiln_pool *p = make_pool(4);
 
-	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
 	check_pool(p, 4);
 	kiln_pool_destroy(p);
 }
@@ -86,7 +67,7 @@ static void check_pool(kiln_pool *p, unsigned int workers)
 
 	memset(&w, 0, sizeof(w));
 	w.workers = (int)workers;
-	cr_assert(eq(int, kiln_run(p, work_root, &w), 0));
+	run_on(p, work_root, &w);
 	cr_expect(eq(int, ld(&w.sum), 1000));
 	cr_expect(eq(int, ld(&w.bad_id), 0));
 	kiln_pool_stats(p, &s);
@@ -117,11 +98,9 @@ Test(pool, zeroed_options_mean_defaults)
 
 Test(pool, one_worker)
 {
-	struct kiln_options o = { .workers = 1 };
-	kiln_pool *p = NULL;
+	kiln_pool *p = make_pool(1);
 	struct kiln_stats s;
 
-	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
 	check_pool(p, 1);
 	kiln_pool_stats(p, &s);
 	cr_expect(eq(u64, s.steals, 0));
@@ -130,10 +109,8 @@ Test(pool, one_worker)
 
 Test(pool, more_workers_than_cores)
 {
-	struct kiln_options o = { .workers = 8 };
-	kiln_pool *p = NULL;
+	kiln_pool *p = make_pool(8);
 
-	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
 	check_pool(p, 8);
 	check_pool(p, 8);
 	kiln_pool_destroy(p);
@@ -141,11 +118,9 @@ Test(pool, more_workers_than_cores)
 
 Test(pool, fresh_pool_stats)
 {
-	struct kiln_options o = { .workers = 3 };
-	kiln_pool *p = NULL;
+	kiln_pool *p = make_pool(3);
 	struct kiln_stats s;
 
-	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
 	memset(&s, 0xa5, sizeof(s));
 	kiln_pool_stats(p, &s);
 	cr_expect(eq(u32, s.workers, 3));
@@ -201,19 +176,6 @@ static uint64_t fib(unsigned int n)
 	return n < 2 ? n : fib(n - 1) + fib(n - 2);
 }
 
-static uint64_t fib_ref(unsigned int n)
-{
-	uint64_t a = 0, b = 1;
-
-	while (n--) {
-		uint64_t t = a + b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 struct small_stack {
 	uint64_t r;
 	int yields_done;
@@ -234,10 +196,9 @@ Test(pool, minimum_stack_size)
 {
 	struct kiln_options o = { .workers = 2, .stack_size = 16 * 1024 };
 	struct small_stack s = { 0, 0 };
-	kiln_pool *p = NULL;
+	kiln_pool *p = make_pool_with(&o);
 
-	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
-	cr_assert(eq(int, kiln_run(p, park_on_small_stack, &s), 0));
+	run_on(p, park_on_small_stack, &s);
 	cr_expect(eq(int, s.yields_done, 1));
 	cr_expect(eq(u64, s.r, fib_ref(15)));
 	check_pool(p, 2);
@@ -247,9 +208,8 @@ Test(pool, minimum_stack_size)
 Test(pool, no_uring_flag_accepted)
 {
 	struct kiln_options o = { .workers = 2, .flags = KILN_OPT_NO_URING };
-	kiln_pool *p = NULL;
+	kiln_pool *p = make_pool_with(&o);
 
-	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
 	check_pool(p, 2);
 	kiln_pool_destroy(p);
 }
@@ -264,12 +224,11 @@ Test(pool, create_destroy_repeatedly)
 	int i;
 
 	for (i = 0; i < 30; i++) {
-		struct kiln_options o = { .workers = 1 + (unsigned int)i % 4 };
-		kiln_pool *p = NULL;
+		unsigned int workers = 1 + (unsigned int)i % 4;
+		kiln_pool *p = make_pool(workers);
 
-		cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
 		if (i % 3 == 0)
-			check_pool(p, o.workers);
+			check_pool(p, workers);
 		kiln_pool_destroy(p);
 	}
 }
@@ -370,12 +329,9 @@ static void run_other(void *p)
 
 Test(pool, two_pools)
 {
-	struct kiln_options oa = { .workers = 2 }, ob = { .workers = 3 };
-	kiln_pool *a = NULL, *b = NULL;
+	kiln_pool *a = make_pool(2), *b = make_pool(3);
 	struct two t;
 
-	cr_assert(eq(int, kiln_pool_create(&a, &oa), 0));
-	cr_assert(eq(int, kiln_pool_create(&b, &ob), 0));
 	cr_assert(not(eq(ptr, a, b)));
 	check_pool(a, 2);
 	check_pool(b, 3);
@@ -383,7 +339,7 @@ Test(pool, two_pools)
 	t.other = b;
 	t.inner_id = -2;
 	t.w.workers = 3;
-	cr_assert(eq(int, kiln_run(a, run_other, &t), 0));
+	run_on(a, run_other, &t);
 	cr_expect(eq(int, t.ret, 0));
 	cr_expect(ge(int, t.inner_id, 0));
 	cr_expect(lt(int, t.inner_id, 3));

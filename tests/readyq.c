@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "common.h"
 #include "readyq.h"
 
 static struct kiln__readyq dq;
@@ -127,16 +128,10 @@ Test(readyq, init_rounds_capacity_up)
 #define N 200000u
 #define THIEVES 3
 
-static atomic_uint taken[N];
-static atomic_uint nr_taken;
+static atomic_int taken[N];
+static atomic_int nr_taken;
 static atomic_int pushing_done;
-static atomic_uint dupes;
-
-/* Atomic reads by a function, so that assertion messages stay legible. */
-static unsigned int ld(atomic_uint *p)
-{
-	return atomic_load(p);
-}
+static atomic_int dupes;
 
 static void consume(void *x)
 {
@@ -189,11 +184,11 @@ Test(readyq, concurrent_consumers_take_each_once)
 	for (k = 0; k < THIEVES; k++)
 		pthread_join(th[k], NULL);
 
-	cr_expect(eq(u32, ld(&dupes), 0));
-	cr_expect(eq(u32, ld(&nr_taken), N));
+	cr_expect(eq(int, ld(&dupes), 0));
+	cr_expect(eq(int, ld(&nr_taken), (int)N));
 	for (i = 0; i < N; i++)
-		cr_assert(eq(u32, ld(&taken[i]), 1),
-		    "entry %ju taken %u times", (uintmax_t)i,
+		cr_assert(eq(int, ld(&taken[i]), 1),
+		    "entry %ju taken %d times", (uintmax_t)i,
 		    ld(&taken[i]));
 	cr_expect(eq(int, kiln__readyq_empty(&dq), 1));
 }

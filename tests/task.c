@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -24,23 +23,9 @@
 
 #include <kiln.h>
 
+#include "common.h"
+
 static kiln_pool *pool;
-
-/* Atomic reads by a function, so that assertion messages stay legible. */
-static int ld(atomic_int *p)
-{
-	return atomic_load(p);
-}
-
-static kiln_pool *make_pool(unsigned int workers)
-{
-	struct kiln_options o = { .workers = workers };
-	kiln_pool *p = NULL;
-
-	cr_assert(eq(int, kiln_pool_create(&p, &o), 0));
-	cr_assert(not(eq(ptr, p, NULL)));
-	return p;
-}
 
 static void setup(void)
 {
@@ -53,47 +38,6 @@ static void teardown(void)
 }
 
 TestSuite(task, .init = setup, .fini = teardown, .timeout = 60);
-
-static void run_on(kiln_pool *p, void (*fn)(void *), void *arg)
-{
-	cr_assert(eq(int, kiln_run(p, fn, arg), 0));
-}
-
-/* Fibonacci by iteration: the reference the task versions must match. */
-static uint64_t fib_ref(unsigned int n)
-{
-	uint64_t a = 0, b = 1;
-
-	while (n--) {
-		uint64_t t = a + b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
-/* The number of spawns of the recursive versions: one per call with n >= 2. */
-static uint64_t fib_spawns(unsigned int n)
-{
-	return n < 2 ? 0 : 1 + fib_spawns(n - 1) + fib_spawns(n - 2);
-}
-
-/* Fibonacci with a typed task per call. */
-static uint64_t pfib(unsigned int n);
-KILN_TASK(pfib_task, uint64_t, pfib, unsigned int);
-
-static uint64_t pfib(unsigned int n)
-{
-	struct pfib_task child;
-	uint64_t b;
-
-	if (n < 2)
-		return n;
-	pfib_task_spawn(&child, n - 1);
-	b = pfib(n - 2);
-	return pfib_task_sync(&child) + b;
-}
 
 /* Fibonacci with plain kiln_spawn and kiln_sync. */
 struct ufib {
@@ -829,14 +773,6 @@ struct busy {
 	atomic_int started, flag, gave_up, go_failed;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void busy_yielder(void *p)
 {
 	struct busy *b = p;
@@ -848,13 +784,13 @@ static void busy_yielder(void *p)
 static void busy_wait(void *p)
 {
 	struct busy *b = p;
-	double t0 = now();
+	uint64_t t0 = now_ns();
 
 	if (kiln_go(busy_yielder, b) != 0)
 		atomic_store(&b->go_failed, 1);
 	atomic_store(&b->started, 1);
 	while (!atomic_load(&b->flag)) {
-		if (now() - t0 > 3.0) {
+		if (now_ns() - t0 > 3000000000u) {
 			atomic_store(&b->gave_up, 1);
 			break;
 		}

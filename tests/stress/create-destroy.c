@@ -13,24 +13,10 @@
 
 #include <kiln.h>
 
+#include "../common.h"
 #include "stress.h"
 
 #define DETACHED 8
-
-static uint64_t fib(unsigned int n);
-KILN_TASK(fib_task, uint64_t, fib, unsigned int);
-
-static uint64_t fib(unsigned int n)
-{
-	struct fib_task child;
-	uint64_t b;
-
-	if (n < 2)
-		return n;
-	fib_task_spawn(&child, n - 1);
-	b = fib(n - 2);
-	return fib_task_sync(&child) + b;
-}
 
 struct pending {
 	atomic_int started, finished, bad, go_failed;
@@ -42,7 +28,7 @@ static void late(void *p)
 
 	atomic_fetch_add(&d->started, 1);
 	kiln_yield();
-	if (fib(10) != fib_ref(10))
+	if (pfib(10) != fib_ref(10))
 		atomic_fetch_add(&d->bad, 1);
 	atomic_fetch_add(&d->finished, 1);
 }
@@ -55,7 +41,7 @@ static void detached(void *p)
 	atomic_fetch_add(&d->started, 1);
 	for (i = 0; i < 3; i++)
 		kiln_yield();
-	if (fib(14) != fib_ref(14))
+	if (pfib(14) != fib_ref(14))
 		atomic_fetch_add(&d->bad, 1);
 	if (kiln_go(late, d) != 0)
 		atomic_fetch_add(&d->go_failed, 1);
@@ -81,7 +67,7 @@ static void fib_root(void *p)
 {
 	struct fibjob *f = p;
 
-	f->r = fib(f->n);
+	f->r = pfib(f->n);
 }
 
 struct loop {

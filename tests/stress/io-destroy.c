@@ -27,11 +27,11 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <kiln.h>
 
+#include "../common.h"
 #include "stress.h"
 
 #define MS 1000000ull
@@ -121,14 +121,6 @@ static void start_root(void *p)
 	for (i = 0; i < st->n; i++)
 		if (kiln_go(op_run, &st->ops[i]) != 0)
 			atomic_fetch_add(&st->ops[0].s->go_failed, 1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int count_fds(void)

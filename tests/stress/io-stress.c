@@ -21,42 +21,17 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <kiln.h>
 
+#include "../common.h"
 #include "stress.h"
 
 #define RO_SIZE (1024 * 1024 + 517)  /* read-only part, at offset 0 */
 #define MAX_READ (48 * 1024)
 #define REGION (12 * 1024 + 9)       /* each task's part, after RO_SIZE */
 #define RO_SEED 3
-
-static uint8_t pat(uint64_t seed, uint64_t off)
-{
-	return (uint8_t)(stress_word(seed, (unsigned int)(off / 8)) >>
-	    (8 * (off % 8)));
-}
-
-static void fill(uint8_t *b, size_t n, uint64_t seed, uint64_t off)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		b[i] = pat(seed, off + i);
-}
-
-static size_t mismatch(const uint8_t *b, size_t n, uint64_t seed,
-    uint64_t off)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i] != pat(seed, off + i))
-			return i;
-	return n;
-}
 
 /* The pattern of task i's region after round r. */
 static uint64_t region_seed(unsigned int i, unsigned int r)

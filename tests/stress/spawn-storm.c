@@ -12,27 +12,8 @@
 
 #include <kiln.h>
 
+#include "../common.h"
 #include "stress.h"
-
-static uint64_t fib(unsigned int n);
-KILN_TASK(fib_task, uint64_t, fib, unsigned int);
-
-static uint64_t fib(unsigned int n)
-{
-	struct fib_task child;
-	uint64_t b;
-
-	if (n < 2)
-		return n;
-	fib_task_spawn(&child, n - 1);
-	b = fib(n - 2);
-	return fib_task_sync(&child) + b;
-}
-
-static uint64_t fib_spawns(unsigned int n)
-{
-	return n < 2 ? 0 : 1 + fib_spawns(n - 1) + fib_spawns(n - 2);
-}
 
 /* A node spawns 4 children and syncs them in an order set by its id. */
 struct node {
@@ -74,7 +55,7 @@ static void root(void *p)
 	struct job *j = p;
 	struct node n = { j->tree_depth, 1, 0 };
 
-	j->fib = fib(j->fib_n);
+	j->fib = pfib(j->fib_n);
 	node_run(&n);
 	j->tree = n.count;
 }

@@ -97,17 +97,4 @@ static inline uint64_t stress_word(uint64_t seq, unsigned int k)
 	return x;
 }
 
-static inline uint64_t fib_ref(unsigned int n)
-{
-	uint64_t a = 0, b = 1;
-
-	while (n--) {
-		uint64_t t = a + b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 #endif /* KILN_STRESS_H */
