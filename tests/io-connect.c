@@ -33,18 +33,7 @@ struct full {
 
 static int full_backlog(struct full *f)
 {
-	socklen_t alen = sizeof(f->a);
-
-	memset(&f->a, 0, sizeof(f->a));
-	f->a.sin_family = AF_INET;
-	f->a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert(ge(int, f->lfd, 0));
-	cr_assert(eq(int, bind(f->lfd, (struct sockaddr *)&f->a,
-	    sizeof(f->a)), 0));
-	cr_assert(eq(int, listen(f->lfd, 0), 0));
-	cr_assert(eq(int, getsockname(f->lfd, (struct sockaddr *)&f->a,
-	    &alen), 0));
+	f->lfd = listen_loopback(0, &f->a);
 	for (f->nfill = 0; f->nfill < 8;) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);

@@ -84,7 +84,6 @@ static void destroy_in_flight(unsigned int workers, unsigned int flags)
 {
 	struct kiln_options o = { .workers = workers, .flags = flags };
 	kiln_pool *p = make_pool_with(&o);
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct kiln_stats st;
 	struct waits s;
 	uint64_t t0, took, end;
@@ -94,10 +93,7 @@ static void destroy_in_flight(unsigned int workers, unsigned int flags)
 	cr_assert(eq(int, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    s.sv), 0));
 	cr_assert(eq(int, pipe2(s.p, O_CLOEXEC), 0));
-	s.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(eq(int, bind(s.lfd, (struct sockaddr *)&a, sizeof(a)), 0));
-	cr_assert(eq(int, listen(s.lfd, 4), 0));
+	s.lfd = listen_loopback(4, NULL);
 	for (i = 0; i < NWAIT; i++) {
 		s.w[i].s = &s;
 		s.w[i].kind = i;

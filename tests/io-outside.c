@@ -38,8 +38,7 @@ Test(io, outside_pool_plain_syscalls)
 {
 	char buf[32];
 	int fd, p[2], sv[2], lfd, cfd, afd, bad = closed_fd();
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
+	struct sockaddr_in a;
 	uint64_t t0;
 
 	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0));
@@ -98,12 +97,7 @@ Test(io, outside_pool_plain_syscalls)
 	cr_expect(eq(int, memcmp(buf, "ping", 4), 0));
 
 	/* TCP on loopback: the connection waits in the backlog. */
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert(ge(int, lfd, 0));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(eq(int, bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0));
-	cr_assert(eq(int, listen(lfd, 4), 0));
-	cr_assert(eq(int, getsockname(lfd, (struct sockaddr *)&a, &alen), 0));
+	lfd = listen_loopback(4, &a);
 	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	cr_expect(eq(long, KEEP_ERRNO(kiln_connect(cfd, (struct sockaddr *)&a,
 	    sizeof(a))), 0L));

@@ -138,7 +138,6 @@ static void tcp_echo(unsigned int workers)
 {
 	kiln_pool *p = workers == 2 ? pool : make_pool(workers);
 	struct tcp *t = calloc(1, sizeof(*t));
-	socklen_t alen = sizeof(t->addr);
 
 	cr_assert(not(eq(ptr, t, NULL)));
 	t->out = malloc(TCP_BYTES);
@@ -146,15 +145,7 @@ static void tcp_echo(unsigned int workers)
 	t->back = malloc(TCP_BYTES + 1);
 	cr_assert(t->out && t->srv_buf && t->back);
 	fill(t->out, TCP_BYTES, TCP_SEED, 0);
-	t->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert(ge(int, t->lfd, 0));
-	t->addr.sin_family = AF_INET;
-	t->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(eq(int, bind(t->lfd, (struct sockaddr *)&t->addr,
-	    sizeof(t->addr)), 0));
-	cr_assert(eq(int, listen(t->lfd, 8), 0));
-	cr_assert(eq(int, getsockname(t->lfd, (struct sockaddr *)&t->addr,
-	    &alen), 0));
+	t->lfd = listen_loopback(8, &t->addr);
 	t->cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	cr_assert(ge(int, t->cfd, 0));
 	t->afd = -1;

@@ -2,6 +2,7 @@
  * The I/O suite's setup and the helpers its files share (see io-suite.h).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "io-suite.h"
@@ -67,6 +69,22 @@ void make_file(const char *name, size_t n, uint64_t seed)
 	cr_assert(eq(long, (long)pwrite(fd, b, n, 0), (long)n));
 	close(fd);
 	free(b);
+}
+
+int listen_loopback(int backlog, struct sockaddr_in *a)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert(ge(int, fd, 0));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(eq(int, bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	cr_assert(eq(int, listen(fd, backlog), 0));
+	cr_assert(eq(int, getsockname(fd, (struct sockaddr *)&sa, &alen), 0));
+	if (a)
+		*a = sa;
+	return fd;
 }
 
 int closed_fd(void)

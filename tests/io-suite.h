@@ -46,6 +46,7 @@
 #ifndef KILN_TESTS_IO_SUITE_H
 #define KILN_TESTS_IO_SUITE_H
 
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +69,12 @@ double secs(uint64_t ns);
 
 /* A file of n pattern bytes (fill's stream seed) in dir, written plainly. */
 void make_file(const char *name, size_t n, uint64_t seed);
+
+/*
+ * A TCP socket listening with that backlog on a port of the loopback
+ * address that the kernel chose; its address in *a unless a is NULL.
+ */
+int listen_loopback(int backlog, struct sockaddr_in *a);
 
 /* A descriptor number that is not open, and high enough that nothing
  * the test opens next is given it. */

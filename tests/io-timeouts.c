@@ -98,17 +98,13 @@ static void tmo_root(void *p)
 static void timeouts(unsigned int workers)
 {
 	kiln_pool *p = workers == 2 ? pool : make_pool(workers);
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct tmo s;
 
 	memset(&s, 0, sizeof(s));
 	cr_assert(eq(int, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    s.sv), 0));
 	cr_assert(eq(int, pipe2(s.p, O_CLOEXEC), 0));
-	s.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(eq(int, bind(s.lfd, (struct sockaddr *)&a, sizeof(a)), 0));
-	cr_assert(eq(int, listen(s.lfd, 4), 0));
+	s.lfd = listen_loopback(4, NULL);
 	s.closed = closed_fd();
 
 	run_on(p, tmo_root, &s);

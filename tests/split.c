@@ -92,6 +92,17 @@ static void push(struct kiln__split *d, kiln_task *t)
 	d->fast.tail++;
 }
 
+/* Push n fresh tasks t[0] .. t[n - 1], oldest first, all reporting to p. */
+static void push_probes(kiln_task *t, int n, struct probe *p)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		init_task(&t[i], p);
+		push(q, &t[i]);
+	}
+}
+
 static size_t split_index(const struct kiln__split *d)
 {
 	return (size_t)(d->fast.split - (kiln_task **)d->base);
@@ -136,12 +147,8 @@ Test(split, share_moves_split_by_half)
 	kiln_task t[4];
 	struct probe p = { 0 };
 	uint64_t v;
-	int i;
 
-	for (i = 0; i < 4; i++) {
-		init_task(&t[i], &p);
-		push(q, &t[i]);
-	}
+	push_probes(t, 4, &p);
 	q->fast.movesplit = 1;
 	cr_assert(eq(int, kiln__split_share(q), 1));
 	cr_expect(eq(u32, q->fast.movesplit, 0));
@@ -167,10 +174,7 @@ Test(split, steal_takes_oldest)
 	struct probe p = { 0 };
 	int i, busy;
 
-	for (i = 0; i < 4; i++) {
-		init_task(&t[i], &p);
-		push(q, &t[i]);
-	}
+	push_probes(t, 4, &p);
 	while (kiln__split_share(q))
 		;
 	for (i = 0; i < 4; i++) {
@@ -191,10 +195,7 @@ Test(split, private_tasks_cannot_be_stolen)
 	struct probe p = { 0 };
 	int busy;
 
-	init_task(&t[0], &p);
-	init_task(&t[1], &p);
-	push(q, &t[0]);
-	push(q, &t[1]);
+	push_probes(t, 2, &p);
 	cr_expect(eq(ptr, steal(q, &busy), NULL));
 	cr_expect(eq(int, busy, 0));
 	cr_expect(eq(u32, q->fast.movesplit, 1));
@@ -208,12 +209,9 @@ Test(split, pop_takes_public_back)
 {
 	kiln_task t[4], *x;
 	struct probe p = { 0 };
-	int i, busy;
+	int busy;
 
-	for (i = 0; i < 4; i++) {
-		init_task(&t[i], &p);
-		push(q, &t[i]);
-	}
+	push_probes(t, 4, &p);
 	kiln__split_share(q);
 	kiln__split_share(q);
 	cr_assert(eq(sz, split_index(q), 3));      /* t0..t2 public */
@@ -241,8 +239,7 @@ Test(split, owner_wins_the_last_task)
 	struct probe p = { 0 };
 	int busy;
 
-	init_task(&t, &p);
-	push(q, &t);
+	push_probes(&t, 1, &p);
 	cr_assert(eq(int, kiln__split_share(q), 1));
 	cr_assert(eq(int, kiln__split_public(q), 1));
 	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
@@ -258,10 +255,7 @@ Test(split, steal_after_pop)
 	struct probe p = { 0 };
 	int busy;
 
-	init_task(&t[0], &p);
-	init_task(&t[1], &p);
-	push(q, &t[0]);
-	push(q, &t[1]);
+	push_probes(t, 2, &p);
 	cr_assert(eq(int, kiln__split_share(q), 1));
 	cr_assert(eq(sz, split_index(q), 1));       /* t0 public */
 	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
@@ -308,10 +302,7 @@ Test(split, find)
 	int i, busy;
 
 	init_task(&other, &p);
-	for (i = 0; i < 3; i++) {
-		init_task(&t[i], &p);
-		push(q, &t[i]);
-	}
+	push_probes(t, 3, &p);
 	for (i = 0; i < 3; i++)
 		cr_expect(eq(i64, kiln__split_find(q, &t[i]), i));
 	cr_expect(eq(i64, kiln__split_find(q, &other), -1));

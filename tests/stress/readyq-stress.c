@@ -22,11 +22,9 @@
 #include "readyq.h"
 #include "stress.h"
 
-#define WORDS 4
-
 struct item {
 	uint64_t seq;
-	uint64_t payload[WORDS];   /* plain: published by the push */
+	uint64_t payload[STRESS_WORDS];  /* plain: published by the push */
 	uint64_t result;           /* plain: published by done */
 	atomic_int takers;
 	atomic_int done;
@@ -36,28 +34,10 @@ static struct kiln__readyq dq;
 static atomic_int stop;
 static atomic_ulong bad_payload, taken_by_thieves;
 
-static uint64_t expected_result(uint64_t seq)
-{
-	uint64_t r = 0;
-	unsigned int k;
-
-	for (k = 0; k < WORDS; k++)
-		r = r * 31 + stress_word(seq, k);
-	return r;
-}
-
 static void consume(struct item *it)
 {
-	uint64_t r = 0;
-	unsigned int k;
-
 	atomic_fetch_add_explicit(&it->takers, 1, memory_order_relaxed);
-	for (k = 0; k < WORDS; k++) {
-		if (it->payload[k] != stress_word(it->seq, k))
-			atomic_fetch_add(&bad_payload, 1);
-		r = r * 31 + it->payload[k];
-	}
-	it->result = r;
+	it->result = stress_payload_take(it->payload, it->seq, &bad_payload);
 	/* Release: pairs with the owner's acquire before reusing it. */
 	atomic_store_explicit(&it->done, 1, memory_order_release);
 }
@@ -94,11 +74,9 @@ static void retire(struct item *it)
 	while (!atomic_load_explicit(&it->done, memory_order_acquire))
 		if (++spins % 64 == 0)
 			sched_yield();
-	if (atomic_load_explicit(&it->takers, memory_order_relaxed) != 1)
-		stress_die("item %" PRIu64 " taken %d times", it->seq,
-		    atomic_load(&it->takers));
-	if (it->result != expected_result(it->seq))
-		stress_die("item %" PRIu64 ": wrong result", it->seq);
+	/* Relaxed: the acquire load of done ordered the takers' adds. */
+	stress_payload_check(it->seq, atomic_load_explicit(&it->takers,
+	    memory_order_relaxed), it->result);
 }
 
 int main(int argc, char **argv)
@@ -127,13 +105,11 @@ int main(int argc, char **argv)
 	for (seq = 0; seq < nitems; seq++) {
 		struct item *it = &items[seq % nframes];
 		uint64_t r = stress_rand(&rng);
-		unsigned int k;
 
 		if (seq >= nframes)
 			retire(it);
 		it->seq = seq;
-		for (k = 0; k < WORDS; k++)
-			it->payload[k] = stress_word(seq, k);
+		stress_payload_set(it->payload, seq);
 		it->result = 0;
 		atomic_store_explicit(&it->takers, 0, memory_order_relaxed);
 		atomic_store_explicit(&it->done, 0, memory_order_relaxed);
