@@ -27,6 +27,7 @@
 
 #include <kiln.h>
 
+#include "../common.h"
 #include "stress.h"
 
 #define MSG_LEN 96
@@ -46,21 +47,10 @@ static void finished(struct net *n)
 	atomic_fetch_add_explicit(&n->finished, 1, memory_order_release);
 }
 
-static void fill(unsigned char *b, uint64_t seq)
-{
-	for (unsigned int k = 0; k < MSG_LEN / 8; k++) {
-		uint64_t w = stress_word(seq, k);
-
-		memcpy(b + 8 * k, &w, 8);
-	}
-}
-
+/* Message seq: MSG_LEN bytes of the tests' pattern (tests/common.h). */
 static int check(const unsigned char *b, uint64_t seq)
 {
-	unsigned char want[MSG_LEN];
-
-	fill(want, seq);
-	return memcmp(b, want, MSG_LEN) == 0;
+	return mismatch(b, MSG_LEN, seq, 0) == MSG_LEN;
 }
 
 /* Receive exactly MSG_LEN bytes, vectored: 0 or a failure was reported. */
@@ -163,7 +153,7 @@ static void client(void *p)
 		goto out;
 	}
 	for (unsigned long i = 0; i < n->msgs; i++) {
-		fill(b, c->base + i);
+		fill(b, MSG_LEN, c->base + i, 0);
 		if (send_all(fd, b, 0) < 0 || recv_all(fd, b, 0) < 0)
 			goto out;
 		if (!check(b, c->base + i)) {
@@ -217,7 +207,7 @@ static void udp_sender(void *p)
 		    .msg_iovlen = 2 };
 		ssize_t r;
 
-		fill(b, (uint64_t)i);
+		fill(b, MSG_LEN, (uint64_t)i, 0);
 		r = kiln_sendmsg(n->udp_tx, &m, 0);
 		if (r != MSG_LEN)
 			stress_fail("udp sendmsg: %zd", r);
