@@ -10,15 +10,15 @@
 #		default Docker container, ENOSYS as on a kernel without
 #		io_uring or in gVisor (tests/no-uring-eperm.sh, -enosys.sh)
 #	no-uring.sh sysctl
-#		the I/O suite with kernel.io_uring_disabled=2, restored
-#		afterwards (tests/no-uring-sysctl.sh, which says when)
+#		the I/O suite only, run by tests/no-uring-sysctl.sh once it
+#		has set kernel.io_uring_disabled
 #
 # Each run first has tests/no-uring-probe check, in the same conditions,
 # that io_uring really is refused and that a pool really takes the
 # fallback; the suite is told to expect the fallback
 # (KILN_TEST_EXPECT_FALLBACK=1), and its statistics test checks it too.
-# Exit status: 0 pass, 1 fail, 77 skip (no libseccomp, no Criterion suites,
-# or the sysctl cannot be set), 99 hard error.
+# Exit status: 0 pass, 1 fail, 77 skip (no libseccomp, no Criterion
+# suites), 99 hard error.
 
 mode=$1
 b=${top_builddir:-.}
