@@ -17,15 +17,10 @@
 /* ------------------------------------------------------------------ */
 /* A connect that waits: the listener's backlog is full.               */
 
-/*
- * A loopback listener whose accept queue is full: Linux drops the SYNs of
- * further connections, so a connect to it waits (the SYN is resent for
- * about two minutes).  Fills the queue with non-blocking connects until
- * one of them stays pending for 200 ms; 0 if that never happens.
- */
+/* A connect to a listener whose backlog is full waits (io-suite.h). */
 struct full {
-	int lfd, nfill, fill[8], cfd;
-	struct sockaddr_in a;
+	struct full_listener l;
+	int cfd;
 	long r;
 	uint64_t took;
 	struct bounded b;
@@ -33,34 +28,18 @@ struct full {
 
 static int full_backlog(struct full *f)
 {
-	f->lfd = listen_loopback(0, &f->a);
-	for (f->nfill = 0; f->nfill < 8;) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		struct pollfd pf = { .fd = fd, .events = POLLOUT };
-
-		cr_assert(ge(int, fd, 0));
-		f->fill[f->nfill++] = fd;
-		if (connect(fd, (struct sockaddr *)&f->a, sizeof(f->a)) == 0)
-			continue;
-		cr_assert(eq(int, errno, EINPROGRESS));
-		if (poll(&pf, 1, 200) == 0)
-			break;
-	}
+	if (!full_listener_open(&f->l))
+		return 0;
 	f->cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	cr_assert(ge(int, f->cfd, 0));
 	f->r = 1;
-	return f->nfill < 8;
+	return 1;
 }
 
 static void full_close(struct full *f)
 {
-	int i;
-
-	for (i = 0; i < f->nfill; i++)
-		close(f->fill[i]);
 	close(f->cfd);
-	close(f->lfd);
+	full_listener_close(&f->l);
 }
 
 static void timed_connect(void *p)
@@ -69,7 +48,8 @@ static void timed_connect(void *p)
 	uint64_t t0 = now_ns();
 
 	kiln_timeout(TMO_NS);
-	f->r = kiln_connect(f->cfd, (struct sockaddr *)&f->a, sizeof(f->a));
+	f->r = kiln_connect(f->cfd, (struct sockaddr *)&f->l.a,
+	    sizeof(f->l.a));
 	f->took = now_ns() - t0;
 }
 
@@ -77,7 +57,8 @@ static void plain_connect(void *p)
 {
 	struct full *f = p;
 
-	f->r = kiln_connect(f->cfd, (struct sockaddr *)&f->a, sizeof(f->a));
+	f->r = kiln_connect(f->cfd, (struct sockaddr *)&f->l.a,
+	    sizeof(f->l.a));
 }
 
 Test(io, timeout_bounds_a_connect)

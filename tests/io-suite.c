@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,4 +159,33 @@ int destroy_within(kiln_pool *p, double limit)
 		usleep(1000);
 	}
 	return 1;
+}
+
+int full_listener_open(struct full_listener *f)
+{
+	f->lfd = listen_loopback(0, &f->a);
+	for (f->nfill = 0; f->nfill < 8;) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		struct pollfd pf = { .fd = fd, .events = POLLOUT };
+
+		cr_assert(ge(int, fd, 0));
+		f->fill[f->nfill++] = fd;
+		if (connect(fd, (struct sockaddr *)&f->a, sizeof(f->a)) == 0)
+			continue;
+		cr_assert(eq(int, errno, EINPROGRESS));
+		if (poll(&pf, 1, 200) == 0)
+			return 1;
+	}
+	full_listener_close(f);
+	return 0;
+}
+
+void full_listener_close(struct full_listener *f)
+{
+	int i;
+
+	for (i = 0; i < f->nfill; i++)
+		close(f->fill[i]);
+	close(f->lfd);
 }

@@ -14,6 +14,8 @@
  *	io-timeouts.c   kiln_timeout
  *	io-stats.c      kiln_pool_stats' I/O counters, KILN_OPT_NO_URING
  *	io-destroy.c    kiln_pool_destroy with calls in flight
+ *	io-deadlines.c  durations too long for a deadline: they saturate
+ *	io-net.c        vectored and message calls, UDP, kiln_getaddrinfo
  *
  * make check runs this program on every I/O path: as tests/io (each worker
  * on its io_uring), through tests/io-fallback.sh with KILN_NO_URING=1
@@ -75,6 +77,21 @@ void make_file(const char *name, size_t n, uint64_t seed);
  * address that the kernel chose; its address in *a unless a is NULL.
  */
 int listen_loopback(int backlog, struct sockaddr_in *a);
+
+/*
+ * A loopback listener whose accept queue is full: Linux drops the SYNs of
+ * further connections, so a connect to it waits (the SYN is resent for
+ * about two minutes).  full_listener_open fills the queue with
+ * non-blocking connects until one of them stays pending for 200 ms; it
+ * returns 0 if that never happens (the caller skips).
+ */
+struct full_listener {
+	int lfd, nfill, fill[8];
+	struct sockaddr_in a;
+};
+
+int full_listener_open(struct full_listener *f);
+void full_listener_close(struct full_listener *f);
 
 /* A descriptor number that is not open, and high enough that nothing
  * the test opens next is given it. */

@@ -2,9 +2,11 @@
  * Pools through <kiln.h>: creation with default, small and oversubscribed
  * worker counts, option validation (-EINVAL, *pool left alone), the
  * minimum stack size, kiln_pool_destroy(NULL), repeated create/destroy, and
- * two pools side by side.
+ * two pools side by side, calling each other through kiln_run.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -347,4 +349,91 @@ Test(pool, two_pools)
 	cr_expect(eq(int, ld(&t.w.bad_id), 0));
 	kiln_pool_destroy(a);
 	kiln_pool_destroy(b);
+}
+
+/*
+ * kiln_run from a task of another pool parks that task: its worker goes on.
+ * Chains of one-worker pools that come back to the first pool (A -> B -> A,
+ * A -> B -> C -> A) can then only complete if every worker that waits in
+ * kiln_run is free: a blocked worker would deadlock the chain.  The last
+ * link forks and parks (kiln_sleep) too.
+ */
+struct chain {
+	kiln_pool *pools[3];
+	unsigned int len;     /* pools in the cycle */
+	unsigned int level;   /* links below the first task */
+	int ret[4];           /* each link's call, then the leaf's sleep */
+	int outer;            /* the first kiln_run's */
+	uint64_t leaf;
+	atomic_int done;
+};
+
+#define MS_NS 1000000ull
+
+struct link {
+	struct chain *c;
+	unsigned int i;
+};
+
+static void chain_link(void *p)
+{
+	struct link *l = p, next = { l->c, l->i + 1 };
+
+	if (l->i == l->c->len) {  /* back on the first pool: the leaf */
+		l->c->leaf = pfib(20);
+		l->c->ret[l->i] = kiln_sleep(MS_NS);
+		return;
+	}
+	l->c->ret[l->i] = kiln_run(l->c->pools[next.i % l->c->len],
+	    chain_link, &next);
+}
+
+static void *chain_thread(void *p)
+{
+	struct chain *c = p;
+	struct link first = { c, 0 };
+
+	c->outer = kiln_run(c->pools[0], chain_link, &first);
+	atomic_store(&c->done, 1);
+	return NULL;
+}
+
+static void nested_chain(unsigned int len)
+{
+	struct chain *c = calloc(1, sizeof(*c));
+	pthread_t t;
+	uint64_t end;
+
+	cr_assert(not(eq(ptr, c, NULL)));
+	c->len = len;
+	for (unsigned int i = 0; i < len; i++)
+		c->pools[i] = make_pool(1);
+	cr_assert(eq(int, pthread_create(&t, NULL, chain_thread, c), 0));
+	/* Milliseconds when it works; 20 s only turns a deadlock into a
+	 * failure with a name. */
+	end = now_ns() + 20000 * MS_NS;
+	while (!ld(&c->done) && now_ns() < end)
+		usleep(1000);
+	cr_assert(eq(int, ld(&c->done), 1), "a chain of %u one-worker pools "
+	    "through kiln_run did not complete: a waiting worker is blocked",
+	    len);
+	pthread_join(t, NULL);
+	for (unsigned int i = 0; i < len; i++)
+		cr_expect(eq(int, c->ret[i], 0), "kiln_run at link %u", i);
+	cr_expect(eq(int, c->ret[len], 0), "the leaf's kiln_sleep");
+	cr_expect(eq(int, c->outer, 0), "the outer kiln_run");
+	cr_expect(eq(u64, c->leaf, fib_ref(20)));
+	for (unsigned int i = 0; i < len; i++)
+		kiln_pool_destroy(c->pools[i]);
+	free(c);
+}
+
+Test(pool, kiln_run_a_b_a_with_one_worker_each)
+{
+	nested_chain(2);
+}
+
+Test(pool, kiln_run_a_b_c_a_with_one_worker_each)
+{
+	nested_chain(3);
 }
