@@ -385,6 +385,9 @@ static int via_poller(struct kiln__wio *w, struct kiln__io *io)
 	while (ret == 0) {
 		ret = wait_ready(w, io, connecting ? POLLOUT :
 		    kiln__sys_events(&io->call), end);
+		/* The task may have resumed on another worker: wait in its
+		 * poller next time, never in the one it left. */
+		w = kiln__wio_self();
 		/* A connect in progress cannot go to the helpers. */
 		if (ret == -ETIME || ret == -ECANCELED ||
 		    (ret < 0 && connecting)) {
