@@ -27,17 +27,17 @@ while getopts w:r:d:o: c; do
 done
 SMALL_N=${SMALL_N:-2000} SMALL_KB=${SMALL_KB:-1024}
 BIG_N=${BIG_N:-8} BIG_MB=${BIG_MB:-256}
-KILN_SUM=${KILN_SUM:-./tools/kiln-sum}
+KILN_SUM=${KILN_SUM:-./tools/kiln-sum/kiln-sum}
 SUM_HASHMEM=${SUM_HASHMEM:-./bench/sum/sum-hashmem}
 for p in "$KILN_SUM" "$SUM_HASHMEM"; do
 	[ -x "$p" ] || { echo "no $p: run from the build directory" >&2; exit 1; }
 done
 case $KILN_SUM in /*) ;; *) KILN_SUM=$(pwd)/$KILN_SUM ;; esac
-# In a build directory tools/kiln-sum is libtool's wrapper script, which
-# costs 10 ms a run: run the program behind it.
+# In a build directory tools/kiln-sum/kiln-sum is libtool's wrapper
+# script, which costs 10 ms a run: run the program behind it.
 if [ -x "${KILN_SUM%/*}/.libs/${KILN_SUM##*/}" ] &&
     head -c 64 "$KILN_SUM" | grep -q '^#!'; then
-	LD_LIBRARY_PATH=$(cd "${KILN_SUM%/*}/../lib/.libs" 2>/dev/null &&
+	LD_LIBRARY_PATH=$(cd "${KILN_SUM%/*}/../../lib/.libs" 2>/dev/null &&
 	    pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	export LD_LIBRARY_PATH
 	KILN_SUM=${KILN_SUM%/*}/.libs/${KILN_SUM##*/}

@@ -1,5 +1,5 @@
 /*
- * kiln-sum: checksum line formats (see kiln-sum-line.h).
+ * kiln-sum: checksum line formats (see line.h).
  *
  * The grammar accepted by ks_parse_line is the one of coreutils 9.1's
  * md5sum/sha*sum/b2sum --check, quirks included, as observed on their
@@ -29,7 +29,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
-#include "kiln-sum-line.h"
+#include "line.h"
 
 #define BLAKE2B_MAX_BITS 512
 

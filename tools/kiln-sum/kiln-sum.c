@@ -64,8 +64,8 @@
 
 #include <kiln.h>
 
-#include "kiln-sum-blake2b.h"
-#include "kiln-sum-line.h"
+#include "blake2b.h"
+#include "line.h"
 
 #define DEFAULT_BLOCK (1024u * 1024)
 #define MIN_BLOCK (4u * 1024)

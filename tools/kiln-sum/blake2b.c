@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "kiln-sum-blake2b.h"
+#include "blake2b.h"
 
 static const uint64_t iv[8] = {
 	0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull,
