@@ -62,6 +62,13 @@ char *xstrdup(const char *s)
 	return memcpy(xmalloc(n), s, n);
 }
 
+void *xmemalign(size_t align, size_t n)
+{
+	void *p;
+
+	return need(posix_memalign(&p, align, n ? n : 1) ? NULL : p);
+}
+
 void tool_try_help(void)
 {
 	fprintf(stderr, "Try '%s --help' for more information.\n", name);
@@ -84,6 +91,17 @@ void tool_print_version(void)
 {
 	printf("%s (kiln) %d.%d.%d\n", name, KILN_VERSION_MAJOR,
 	    KILN_VERSION_MINOR, KILN_VERSION_PATCH);
+}
+
+void tool_common_option(int c, void (*usage)(void))
+{
+	if (c == 'h')
+		usage();
+	else if (c == 'V')
+		tool_print_version();
+	else
+		tool_try_help();
+	exit(0);
 }
 
 /* The digits at the start of s, in *v; the end in *end.  -EINVAL if s
@@ -166,6 +184,11 @@ unsigned long tool_number(const char *s, const char *what, unsigned long lo,
 		tool_usage_error("%s must be a number from %lu to %lu, not '%s'",
 		    what, lo, hi, s);
 	return v;
+}
+
+unsigned int tool_workers(const char *arg)
+{
+	return (unsigned int)tool_number(arg, "workers", 1, 4096);
 }
 
 uint64_t tool_now_ns(void)

@@ -23,6 +23,8 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
+/* n bytes aligned to align (a power of two, a multiple of sizeof(void *)). */
+void *xmemalign(size_t align, size_t n);
 
 /*
  * "NAME: MESSAGE" and "Try 'NAME --help' for more information." on the
@@ -35,6 +37,24 @@ _Noreturn void tool_try_help(void);
 
 /* "NAME (kiln) MAJOR.MINOR.PATCH" on the standard output. */
 void tool_print_version(void);
+
+/*
+ * The options every tool has, for the default case of its getopt switch:
+ * 'h' calls usage (which prints to the standard output) and exits 0, 'V'
+ * prints the version and exits 0; anything else is a usage error that
+ * getopt has already described.
+ */
+_Noreturn void tool_common_option(int c, void (*usage)(void));
+
+/* -w, --workers: the worker threads of the pool, 1 to 4096. */
+#define TOOL_WORKERS_LONGOPT { "workers", required_argument, NULL, 'w' }
+unsigned int tool_workers(const char *arg);
+
+/* The end of every tool's struct option table: --help, --version. */
+#define TOOL_COMMON_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }, \
+	{ NULL, 0, NULL, 0 }
 
 /*
  * A number on the command line: decimal digits only (no sign, blank or

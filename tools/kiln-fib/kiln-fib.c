@@ -125,14 +125,12 @@ static void usage(void)
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "workers", required_argument, NULL, 'w' },
+		TOOL_WORKERS_LONGOPT,
 		{ "cutoff", required_argument, NULL, 'c' },
 		{ "repeats", required_argument, NULL, 'r' },
 		{ "no-serial", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		TOOL_COMMON_LONGOPTS,
 	};
 	size_t i;
 	int c;
@@ -144,8 +142,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 	    NULL)) != -1) {
 		switch (c) {
 		case 'w':
-			o->pool.workers = (unsigned int)tool_number(optarg,
-			    "workers", 1, 4096);
+			o->pool.workers = tool_workers(optarg);
 			break;
 		case 'c':
 			o->cutoff = (unsigned int)tool_number(optarg, "cutoff",
@@ -161,14 +158,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		case 'v':
 			o->verbose = 1;
 			break;
-		case 'h':
-			usage();
-			exit(0);
-		case 'V':
-			tool_print_version();
-			exit(0);
 		default:
-			tool_try_help();
+			tool_common_option(c, usage);
 		}
 	}
 	if (optind == argc)

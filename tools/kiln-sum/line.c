@@ -351,18 +351,13 @@ static void classify(const char *s, size_t i, size_t n, mbstate_t *st,
 		q->out = Q_APOS;
 		return;
 	case '{': case '}':
-		if (n != 1) {
-			q->force = 0;
-			return;
-		}
-		q->dq_ok = 1;
-		return;
 	case '#': case '~':
-		if (i != 0) {
+		/* Special to the shell only alone (a brace) or first (a
+		 * comment, a tilde); elsewhere they need no quotes. */
+		if (c == '{' || c == '}' ? n != 1 : i != 0)
 			q->force = 0;
-			return;
-		}
-		q->dq_ok = 1;
+		else
+			q->dq_ok = 1;
 		return;
 	case ' ':
 		q->dq_ok = 1;
