@@ -4,11 +4,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <kiln.h>
@@ -189,6 +191,22 @@ unsigned long tool_number(const char *s, const char *what, unsigned long lo,
 unsigned int tool_workers(const char *arg)
 {
 	return (unsigned int)tool_number(arg, "workers", 1, 4096);
+}
+
+unsigned int tool_fds_free(unsigned int want)
+{
+	struct rlimit rl;
+	rlim_t limit;
+	unsigned int n = 0;
+	int fd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return want;
+	limit = rl.rlim_cur < (rlim_t)INT_MAX ? rl.rlim_cur : (rlim_t)INT_MAX;
+	for (fd = 0; (rlim_t)fd < limit && n < want; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+			n++;
+	return n;
 }
 
 uint64_t tool_now_ns(void)

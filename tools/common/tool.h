@@ -77,6 +77,14 @@ int tool_parse_size(const char *s, size_t lo, size_t hi, size_t *out);
 unsigned long tool_number(const char *s, const char *what, unsigned long lo,
     unsigned long hi);
 
+/*
+ * How many more descriptors the process could open now, counted up to
+ * want: the numbers below the soft RLIMIT_NOFILE that are not in use
+ * (probed one by one, so the cost is one call per descriptor in use
+ * below them, plus want).  Any thread; a snapshot.
+ */
+unsigned int tool_fds_free(unsigned int want);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t tool_now_ns(void);
 
