@@ -18,16 +18,7 @@ checks=0
 CONFIGS="w2 w1 nouring"
 
 # run_kiln CONFIG ARGS...: kiln-sum in one configuration.
-run_kiln() {
-	cfg=$1
-	shift
-	case $cfg in
-	w1) "$KILN_SUM" -w 1 "$@" ;;
-	w2) "$KILN_SUM" -w 2 "$@" ;;
-	nouring) KILN_NO_URING=1 "$KILN_SUM" -w 2 "$@" ;;
-	*) echo "bad config $cfg" >&2; return 99 ;;
-	esac
-}
+. "$srcdir/tests/sum/run-kiln.sh"
 
 # same DESC REF CONFIG KOPTS ARGS...: REF ARGS... and kiln-sum KOPTS ARGS...
 # must write the same (stdout and stderr interleaved, the program name at

@@ -231,7 +231,15 @@ void ks_items_add_lists(struct ks_items *s, const struct ks_options *o,
 			add(s, KS_LIST_ERR, xstrdup(arg), 1, 0)->err = errno;
 			continue;
 		}
-		err = slurp(fd, &buf, &len);
+		if (is_stdin && o->closed_fd[STDIN_FILENO]) {
+			/* /dev/null stands in for it, but it was closed:
+			 * reading it fails, as coreutils finds. */
+			buf = xstrdup("");
+			len = 0;
+			err = -EBADF;
+		} else {
+			err = slurp(fd, &buf, &len);
+		}
 		if (!is_stdin)
 			close(fd);
 		add_lines(s, o, &parser, is_stdin ? "standard input" : arg,

@@ -81,8 +81,8 @@ static void usage(void)
 	    "  -b, --block-size=SIZE read SIZE bytes at a time; K, M suffixes\n"
 	    "                        (1M; from 4K to 64M)\n"
 	    "  -c, --check           read checksums from the FILEs and check them\n"
-	    "  -l, --length=BITS     blake2b: digest length, a multiple of 8 up\n"
-	    "                        to 512 (512)\n"
+	    "  -l, --length=BITS     blake2b only: digest length, a multiple of 8\n"
+	    "                        from 8 to 512 (512)\n"
 	    "  -r, --recursive       hash the regular files under directories\n"
 	    "  -w, --workers=N       worker threads (default: one per CPU)\n"
 	    "      --progress        show bytes done, rate and time left on stderr\n"
@@ -103,10 +103,11 @@ static void usage(void)
 	    "  -V, --version         print the version and exit\n");
 }
 
-/* -l BITS: the digest length in bits. */
+/* -l BITS: the digest length in bits, 8 to 512 (for blake2b only: see
+ * check_modes). */
 static unsigned long parse_length(const char *arg)
 {
-	unsigned long bits = tool_number(arg, "length", 0, 512);
+	unsigned long bits = tool_number(arg, "length", 8, 512);
 
 	if (bits % 8)
 		tool_usage_error("length '%s' is not a multiple of 8", arg);
@@ -146,7 +147,8 @@ static int set_flag(struct ks_options *o, int c)
 	return 1;
 }
 
-/* Options that make no sense together, or in this mode. */
+/* Options that make no sense together, or in this mode; bits is 0 if -l
+ * was not given. */
 static void check_modes(const struct ks_options *o, unsigned long bits)
 {
 	const char *only;
