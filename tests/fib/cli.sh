@@ -47,7 +47,7 @@ grep -q '^kiln: .* (median)$' "$tmp/out" ||
 grep -q '^serial:' "$tmp/out" && { echo "FAIL: -s still runs serial"; fail=1; }
 grep -q '^tasks: [0-9]' "$tmp/out" || { echo "FAIL: -v prints no counters"; fail=1; }
 run 0 -c 92 -s 20 && has "$tmp/out" "fib(20) = 6765"
-run 0 -w 4096 -s 5 && has "$tmp/out" "fib(5) = 5"
+run 0 -w 16 -s 5 && has "$tmp/out" "fib(5) = 5" && has "$tmp/out" "workers: 16"
 
 run 0 --help && grep -q '^usage: kiln-fib ' "$tmp/out" ||
     { echo "FAIL: --help"; fail=1; }
