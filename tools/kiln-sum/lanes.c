@@ -233,8 +233,8 @@ static int hash_fd(struct lane *l, int fd, int stream, struct ks_item *it)
 	return l->herr;
 }
 
-/* Have the descriptors run out, and is no file of the lanes open, or
- * being opened, and none closed since the count was closed? */
+/* Is an EMFILE the file's own error: is no file of the lanes open or
+ * being opened, and none closed since fds_closed was closed? */
 static int out_of_fds(struct ks_lanes *s, uint64_t closed)
 {
 	/* Acquire: pairs with the release decrement in close_file(), so that
@@ -272,7 +272,10 @@ static int open_file(struct ks_lanes *s, const char *name)
 		/* Relaxed: a snapshot, compared with later loads only. */
 		closed = atomic_load_explicit(&s->fds_closed,
 		    memory_order_relaxed);
-		/* Relaxed: a count; nothing is published through it. */
+		/* Relaxed: nothing is published through the count, and a
+		 * lane whose openat fails for want of the descriptor this
+		 * one takes sees it: the kernel's descriptor table, locked
+		 * by both calls, orders this before that failure. */
 		atomic_fetch_add_explicit(&s->fds_open, 1,
 		    memory_order_relaxed);
 		fd = kiln_openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC |
