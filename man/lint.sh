@@ -1,5 +1,6 @@
 #!/bin/sh
-# mandoc -Tlint over every page at once; passes if it prints nothing.
+# mandoc -Tlint over every page at once, and a check for words lost to
+# mdoc's macro calls; passes if they print nothing.
 #
 # mandoc resolves .Xr only against installed manuals and against files
 # named NAME.SECTION in the current directory, not against the other files
@@ -31,6 +32,30 @@ done
 out=$(cd "$tmp" && "$MANDOC" -Tlint $pages 2>&1)
 if [ -n "$out" ]; then
 	printf '%s\n' "$out"
+	exit 1
+fi
+
+# Words that vanish from the page: on a macro line, a word that is the
+# name of a callable mdoc macro is taken as that macro, not printed (so
+# ".Ql file: No such file" renders "file: such file").  mandoc's parse
+# tree shows every macro called in the middle of a line; the pages call
+# only these there on purpose.  Any other is a word lost: escape it as
+# \&No.
+inline="Ar Bq Cm Dq Dv Er Ev Fa Fl Fn Ic Li Ns Op Pq Ql Sq Sx Va Xr"
+for p in $pages; do
+	(cd "$tmp" && "$MANDOC" -Ttree "$p") |
+	    awk -v page="$p" -v ok=" $inline " '
+	$2 ~ /^\((elem|block)\)$/ {
+		for (i = 3; i <= NF; i++)
+			if ($i ~ /^\*?[0-9]+:[0-9]+$/)
+				break
+		if (i <= NF && $i !~ /^\*/ && index(ok, " " $1 " ") == 0)
+			printf "%s:%s: \"%s\" is read as a macro: the word is lost (write \\&%s)\n",
+			    page, $i, $1, $1
+	}'
+done >"$tmp/lost"
+if [ -s "$tmp/lost" ]; then
+	cat "$tmp/lost"
 	exit 1
 fi
 exit 0

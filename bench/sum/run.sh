@@ -3,7 +3,8 @@
 # coreutils' sha256sum alone and by sha256sum under xargs -P; and the
 # overlap figure: kiln-sum's wall time against the time to only read the
 # files (cat > /dev/null) and to only hash them from memory
-# (sum-hashmem, the same OpenSSL calls on mmap'd files, 1 and W threads).
+# (sum-hashmem: kiln-sum's hashers, in blocks of kiln-sum's default size,
+# on files read into memory first; 1 and W threads).
 #
 # usage: run.sh [-w workers] [-r repeats] [-d datadir] [-o csv]
 #   SMALL_N, SMALL_KB, BIG_N, BIG_MB  the files (2000 of 1024 KiB, 8 of 256 MiB)
@@ -27,17 +28,17 @@ while getopts w:r:d:o: c; do
 done
 SMALL_N=${SMALL_N:-2000} SMALL_KB=${SMALL_KB:-1024}
 BIG_N=${BIG_N:-8} BIG_MB=${BIG_MB:-256}
-KILN_SUM=${KILN_SUM:-./tools/kiln-sum}
+KILN_SUM=${KILN_SUM:-./tools/kiln-sum/kiln-sum}
 SUM_HASHMEM=${SUM_HASHMEM:-./bench/sum/sum-hashmem}
 for p in "$KILN_SUM" "$SUM_HASHMEM"; do
 	[ -x "$p" ] || { echo "no $p: run from the build directory" >&2; exit 1; }
 done
 case $KILN_SUM in /*) ;; *) KILN_SUM=$(pwd)/$KILN_SUM ;; esac
-# In a build directory tools/kiln-sum is libtool's wrapper script, which
-# costs 10 ms a run: run the program behind it.
+# In a build directory tools/kiln-sum/kiln-sum is libtool's wrapper
+# script, which costs 10 ms a run: run the program behind it.
 if [ -x "${KILN_SUM%/*}/.libs/${KILN_SUM##*/}" ] &&
     head -c 64 "$KILN_SUM" | grep -q '^#!'; then
-	LD_LIBRARY_PATH=$(cd "${KILN_SUM%/*}/../lib/.libs" 2>/dev/null &&
+	LD_LIBRARY_PATH=$(cd "${KILN_SUM%/*}/../../lib/.libs" 2>/dev/null &&
 	    pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	export LD_LIBRARY_PATH
 	KILN_SUM=${KILN_SUM%/*}/.libs/${KILN_SUM##*/}
@@ -102,6 +103,17 @@ timeself() {
 	    >>"$tmp/times"
 }
 
+# timerate NAME FILE: the seconds FILE's bytes take at the rate of
+# `openssl speed -elapsed -evp sha256` (16 KiB buffers, wall time: without
+# -elapsed it divides by CPU time, which on a loaded machine is not the
+# hash-only baseline's measure), the yardstick for sum-hashmem.
+timerate() {
+	openssl speed -elapsed -evp sha256 -bytes 16384 -seconds 1 2>/dev/null |
+	    awk -v n="$1" -v b="$(wc -c <"$2")" '
+	    END { r = $2; sub(/k$/, "", r); if (r > 0)
+		printf "%s %.3f -\n", n, b / (r * 1000) }' >>"$tmp/times"
+}
+
 # sha256sum under xargs, as a command that time(1) can run.
 xargs_sha() {
 	sh -c 'w=$1; shift; printf "%s\n" "$@" | xargs -P "$w" -n 50 sha256sum' \
@@ -140,6 +152,9 @@ while [ $r -le "$repeats" ]; do
 	timeit one.sha256sum sha256sum "$big"
 	timeit one.read-only cat "$big"
 	timeself one.hash-only-1 "$SUM_HASHMEM" -w 1 "$big"
+	if command -v openssl >/dev/null 2>&1; then
+		timerate one.openssl "$big"
+	fi
 	echo "round $r of $repeats done"
 	r=$((r + 1))
 done
@@ -192,6 +207,8 @@ END {
 		if (s == 1) row(set, "xargs-sha256sum", "xargs -P" W " -n 50 sha256sum", base)
 		row(set, "read-only", "read only (cat > /dev/null)", base)
 		row(set, "hash-only-1", "hash only, memory, 1 thread", base)
+		if (s == 2 && k["one.openssl"])
+			row(set, "openssl", "openssl speed -elapsed, same bytes", base)
 		if (s == 1) row(set, "hash-only-W", "hash only, memory, " W " threads", base)
 		kiln = med(set ".kiln-sum")
 		rd = med(set ".read-only")

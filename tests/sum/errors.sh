@@ -20,30 +20,33 @@ for cfg in $CONFIGS; do
 	    { echo "FAIL: errors.list not checked"; fail=1; }
 done
 
-# Closed standard input and output.
+# Closed standard input and output: closed DESC CFG REDIR ARGS...: runs
+# sha256sum and kiln-sum with ARGS and the redirection REDIR (<&- or >&-),
+# which must write the same to what is left open and exit the same.
+closed() {
+	desc=$1 cfg=$2 redir=$3
+	shift 3
+	checks=$((checks + 1))
+	eval "sha256sum \"\$@\" $redir" >ref.out 2>&1
+	echo "exit $?" >>ref.out
+	eval "run_kiln \"\$cfg\" \"\$@\" $redir" >k.out 2>&1
+	echo "exit $?" >>k.out
+	sed -i 's/^sha256sum: /kiln-sum: /' ref.out
+	if ! cmp -s ref.out k.out; then
+		echo "FAIL: $desc [$cfg]"
+		diff ref.out k.out
+		fail=1
+	fi
+}
+sha256sum one two >list
 for cfg in $CONFIGS; do
-	checks=$((checks + 1))
-	sha256sum - one <&- >ref.out 2>&1
-	echo "exit $?" >>ref.out
-	run_kiln "$cfg" - one <&- >k.out 2>&1
-	echo "exit $?" >>k.out
-	sed -i 's/^sha256sum: /kiln-sum: /' ref.out
-	if ! cmp -s ref.out k.out; then
-		echo "FAIL: closed stdin [$cfg]"
-		diff ref.out k.out
-		fail=1
-	fi
-	checks=$((checks + 1))
-	sha256sum one >&- 2>ref.out
-	echo "exit $?" >>ref.out
-	run_kiln "$cfg" one >&- 2>k.out
-	echo "exit $?" >>k.out
-	sed -i 's/^sha256sum: /kiln-sum: /' ref.out
-	if ! cmp -s ref.out k.out; then
-		echo "FAIL: closed stdout [$cfg]"
-		diff ref.out k.out
-		fail=1
-	fi
+	closed "closed stdin" "$cfg" "<&-" - one
+	closed "closed stdout" "$cfg" ">&-" one
+	# A check list on a closed standard input is a read error.
+	closed "-c, closed stdin" "$cfg" "<&-" -c
+	closed "-c -, closed stdin" "$cfg" "<&-" -c -
+	closed "-c list - list, closed stdin" "$cfg" "<&-" -c list - list
+	closed "-c list, closed stdout" "$cfg" ">&-" -c list
 done
 
 # Permission denied: as an unprivileged user (root reads anything).
@@ -113,13 +116,16 @@ expect "--help" 0 "$KILN_SUM" --help
 expect "--version" 0 "$KILN_SUM" --version
 for bad in "-b 0" "-b 1" "-b 4095" "-b 65M" "-b 1G" "-b 12Q" "-b -4K" \
     "-b K" "-b 1.5M" "-w 0" "-w x" "-w 5000" "-a sha3" "-l 7" "-l 520" \
-    "-asha256 -l 256" "--bogus" "-c --tag" "-c -z" "-c --binary" "-r -c" \
+    "-asha256 -l 256" "-asha256 -l 0" "-ablake2b -l 0" "-l 0" \
+    "-amd5 -l 128" "-l -8" "-l +8" "--bogus" "-c --tag" "-c -z" "-c --binary" "-r -c" \
     "--status" "--quiet" "--warn" "--strict" "--ignore-missing" \
     "--tag --text"; do
 	# shellcheck disable=SC2086
 	expect "usage error: $bad" 2 "$KILN_SUM" $bad one
 done
 expect "-b 4K is fine" 0 "$KILN_SUM" -b 4K one
+expect "-l 8 is fine" 0 "$KILN_SUM" -a blake2b -l 8 one
+expect "-l 512 is fine" 0 "$KILN_SUM" -a blake2b -l 512 one
 expect "-b 64MiB is fine" 0 "$KILN_SUM" -b 64MiB one
 expect "-b 1048576 is fine" 0 "$KILN_SUM" -b 1048576 one
 

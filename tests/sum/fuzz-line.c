@@ -1,5 +1,5 @@
 /*
- * Fuzz target for kiln-sum's check-list parser (tools/kiln-sum-line.c).
+ * Fuzz target for kiln-sum's check-list parser (tools/kiln-sum/line.c).
  *
  * Each input is used twice:
  *  - as a check list: split into lines and parsed in the format of every
@@ -11,7 +11,7 @@
  *    control character.
  *
  * With clang: clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
- *	-Itools tests/sum/fuzz-line.c tools/kiln-sum-line.c -o fuzz-line
+ *	-Itools/kiln-sum tests/sum/fuzz-line.c tools/kiln-sum/line.c -o fuzz-line
  * (from a configured build directory, for config.h), then
  *	./fuzz-line tests/sum/corpus
  * Without: tests/sum/fuzz-replay.c runs it over files or random inputs.
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kiln-sum-line.h"
+#include "line.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

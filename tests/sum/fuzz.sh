@@ -12,8 +12,8 @@ command -v "$CLANG" >/dev/null 2>&1 || { echo "no clang: skipped"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kiln-sum-fuzz.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 if ! "$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=undefined -I. -I"$srcdir/tools" \
-    "$srcdir/tests/sum/fuzz-line.c" "$srcdir/tools/kiln-sum-line.c" \
+    -fno-sanitize-recover=undefined -I. -I"$srcdir/tools/kiln-sum" \
+    "$srcdir/tests/sum/fuzz-line.c" "$srcdir/tools/kiln-sum/line.c" \
     -o "$tmp/fuzz-line" 2>"$tmp/cc.err"; then
 	# An installed clang without its fuzzer runtime.
 	echo "clang cannot build a libFuzzer target: skipped"

@@ -2,7 +2,7 @@
 # directory (as make check does), or set KILN_SUM to the binary.
 # Exit codes of the scripts: 0 pass, 1 fail, 77 skip, 99 hard error.
 
-KILN_SUM=${KILN_SUM:-./tools/kiln-sum}
+KILN_SUM=${KILN_SUM:-./tools/kiln-sum/kiln-sum}
 srcdir=${srcdir:-$(dirname "$0")/../..}
 # Absolute: the tests change directory.
 srcdir=$(cd "$srcdir" && pwd) || exit 99

@@ -1,5 +1,5 @@
 /*
- * kiln-sum: checksum line formats (see kiln-sum-line.h).
+ * kiln-sum: checksum line formats (see line.h).
  *
  * The grammar accepted by ks_parse_line is the one of coreutils 9.1's
  * md5sum/sha*sum/b2sum --check, quirks included, as observed on their
@@ -29,7 +29,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
-#include "kiln-sum-line.h"
+#include "line.h"
 
 #define BLAKE2B_MAX_BITS 512
 
@@ -351,18 +351,13 @@ static void classify(const char *s, size_t i, size_t n, mbstate_t *st,
 		q->out = Q_APOS;
 		return;
 	case '{': case '}':
-		if (n != 1) {
-			q->force = 0;
-			return;
-		}
-		q->dq_ok = 1;
-		return;
 	case '#': case '~':
-		if (i != 0) {
+		/* Special to the shell only alone (a brace) or first (a
+		 * comment, a tilde); elsewhere they need no quotes. */
+		if (c == '{' || c == '}' ? n != 1 : i != 0)
 			q->force = 0;
-			return;
-		}
-		q->dq_ok = 1;
+		else
+			q->dq_ok = 1;
 		return;
 	case ' ':
 		q->dq_ok = 1;

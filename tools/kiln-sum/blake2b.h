@@ -3,8 +3,8 @@
  * for b2sum's -l and for the check lines b2sum writes with it.  OpenSSL
  * 3.0 offers only the 64-byte digest, which kiln-sum takes from OpenSSL.
  */
-#ifndef KILN_SUM_BLAKE2B_H
-#define KILN_SUM_BLAKE2B_H
+#ifndef KS_BLAKE2B_H
+#define KS_BLAKE2B_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,4 +23,4 @@ void ks_blake2b_update(struct ks_blake2b *s, const void *in, size_t n);
 /* Writes outlen bytes. */
 void ks_blake2b_final(struct ks_blake2b *s, unsigned char *out);
 
-#endif /* KILN_SUM_BLAKE2B_H */
+#endif /* KS_BLAKE2B_H */

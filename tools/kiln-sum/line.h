@@ -9,8 +9,8 @@
  *  - in error messages, names are quoted as gnulib's quotef() does (shell
  *    escape style, colons quoted too).
  */
-#ifndef KILN_SUM_LINE_H
-#define KILN_SUM_LINE_H
+#ifndef KS_LINE_H
+#define KS_LINE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -80,4 +80,4 @@ void ks_hex(char *out, const unsigned char *d, size_t n);
 /* Does hex (n digits, either case) spell the digest d of n / 2 bytes? */
 int ks_hex_equal(const char *hex, const unsigned char *d, size_t n);
 
-#endif /* KILN_SUM_LINE_H */
+#endif /* KS_LINE_H */
