@@ -35,6 +35,8 @@ struct kiln__fiber {
 	size_t len;
 	struct kiln__fiber *next; /* a worker's free list */
 	uint64_t timeout;        /* kiln_timeout for the next I/O call */
+	int accepted;            /* 1 + the socket the task running here last
+	                            accepted a connection on; 0: none */
 #ifdef __SANITIZE_THREAD__
 	void *tsan;
 #endif

@@ -51,6 +51,7 @@
 #include "park.h"
 #include "poller.h"
 #include "sys.h"
+#include "uring-compat.h"
 
 /* Tags in the low bits of user_data (the pointers are 8-aligned). */
 #define UD_TIMEOUT 1u  /* the link timeout of a struct kiln__io */
@@ -259,7 +260,7 @@ static void sleep_timer(struct kiln__wio *w, struct kiln__io *io)
 		struct pollfd p = { .fd = w->pool->cancel_fd, .events = POLLIN };
 
 		ppoll(&p, 1, next == KILN__NEVER ? NULL : &ts, NULL);
-		kiln__io_reap(w);
+		kiln__io_reap(w, 1);
 	}
 }
 
@@ -353,7 +354,7 @@ static int wait_ready(struct kiln__wio *w, struct kiln__io *io, short events,
 		io->res = 1;
 		while (io->res == 1) {
 			kiln__io_idle(w);
-			kiln__io_reap(w);
+			kiln__io_reap(w, 1);
 		}
 		return io->res;
 	}
@@ -552,12 +553,77 @@ ssize_t kiln_sendmsg(int fd, const struct msghdr *msg, int flags)
 	return data_call(KILN__OP_SENDMSG, fd, msg, 0, 0, flags);
 }
 
+/*
+ * 1 once a kernel refused IORING_ACCEPT_DONTWAIT (EINVAL, before 6.10):
+ * accept_now is not tried again.  Relaxed: a hint; a stale 0 costs one
+ * more refusal.
+ */
+static _Atomic int no_accept_now;
+
+/*
+ * The connection already waiting on io's socket, if one is, without
+ * parking: an accept that does not wait, submitted at once with whatever
+ * else is queued, its CQE reaped right here (the other CQEs reaped with
+ * it make their fibers ready as usual).  -EAGAIN if none waits or the
+ * kernel cannot say.  On a worker with a ring.
+ */
+static int accept_now(struct kiln__wio *w, struct kiln__io *io)
+{
+	struct io_uring_sqe *sqe = kiln__ring_sqe(&w->ring, on_cqe, w);
+
+	prep(sqe, io);
+	sqe->ioprio |= IORING_ACCEPT_DONTWAIT;
+	io_uring_sqe_set_data(sqe, io);
+	io->fiber = NULL;  /* waited for in place, as in via_ring */
+	io->waiting = 1;
+	kiln__owner_add(&w->inflight, 1);
+	kiln__owner_add(&w->submitted, 1);
+	kiln__ring_submit(&w->ring, on_cqe, w);
+	while (io->waiting)
+		if (!kiln__ring_reap(&w->ring, on_cqe, w))
+			kiln__ring_wait(&w->ring, on_cqe, w);
+	kiln__wake_idle(w);
+	kiln__owner_add(&w->completed, 1);
+	if (io->res == -EINVAL) {
+		atomic_store_explicit(&no_accept_now, 1, memory_order_relaxed);
+		return -EAGAIN;
+	}
+	return io->res;
+}
+
+/*
+ * An accept loop takes every connection already waiting in one turn, as
+ * an epoll server accepts until EAGAIN: after an accept on fd succeeded,
+ * the task's next accept on fd is tried at once (accept_now), and parks
+ * only if no connection waits.  Parking for each one would put the loop
+ * at the back of the worker's ready fibers every time, so that a worker
+ * serving thousands of busy connections accepted one connection per pass
+ * over all of them: new connections starved.  (The fallback does the same
+ * by itself for a non-blocking listener: its accept4 is tried first.)
+ */
 int kiln_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct kiln__io io = { .call = { .op = KILN__OP_ACCEPT, .fd = fd,
 	    .buf = addr, .addrlen = len, .flags = flags } };
+	struct kiln__wio *w = kiln__wio_self();
+	struct kiln__fiber *f;
+	int r;
 
-	return (int)io_call(&io);
+	if (w && kiln__io_has_ring(w) && fd >= 0 &&
+	    (f = kiln__fiber_self())->accepted == fd + 1 && !f->timeout &&
+	    !atomic_load_explicit(&no_accept_now, memory_order_relaxed) &&
+	    /* Acquire: pairs with the release in kiln__io_pool_close. */
+	    !atomic_load_explicit(&w->pool->closing, memory_order_acquire)) {
+		r = accept_now(w, &io);
+		if (r != -EAGAIN)
+			return r;
+		io.res = 0;
+	}
+	r = (int)io_call(&io);
+	/* The task may have moved to another worker; its fiber has not. */
+	if (kiln__wio_self())
+		kiln__fiber_self()->accepted = r >= 0 ? fd + 1 : 0;
+	return r;
 }
 
 int kiln_connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -832,8 +898,16 @@ static void cancel_all(struct kiln__wio *w)
 	kiln__wake_idle(w);
 }
 
-/* Between tasks: completions and expired timers make fibers ready. */
-void kiln__io_reap(struct kiln__wio *w)
+/*
+ * Between tasks: completions, ready descriptors and expired timers make
+ * fibers ready; returns how many.  A ring's completions cost nothing to
+ * look at, an epoll set's an epoll_wait: that one is looked at every
+ * POLL_EVERY calls, or now if the worker has nothing else to do (idle),
+ * as an epoll server handles a batch of events per epoll_wait.
+ */
+#define POLL_EVERY 16
+
+unsigned int kiln__io_reap(struct kiln__wio *w, int idle)
 {
 	struct kiln__timer *t;
 	unsigned int n = 0;
@@ -842,24 +916,27 @@ void kiln__io_reap(struct kiln__wio *w)
 		cancel_all(w);
 	if (kiln__io_has_ring(w)) {
 		/* Relaxed: only this thread writes inflight. */
-		if (atomic_load_explicit(&w->inflight, memory_order_relaxed) &&
-		    kiln__ring_reap(&w->ring, on_cqe, w))
-			kiln__wake_idle(w);
-		return;
-	}
-	if (w->use_poller && w->poller.waiting) {
-		static const struct timespec zero;
+		if (atomic_load_explicit(&w->inflight, memory_order_relaxed))
+			n = kiln__ring_reap(&w->ring, on_cqe, w);
+	} else {
+		if (w->use_poller && w->poller.waiting &&
+		    (idle || ++w->poll_skipped >= POLL_EVERY)) {
+			static const struct timespec zero;
 
-		n += (unsigned int)kiln__poller_wait(&w->poller, &zero, w);
-	}
-	if (w->timers.n)
-		while ((t = kiln__timers_expired(&w->timers,
-		    kiln__now_ns()))) {
-			t->fire(t, w, 0);
-			n++;
+			w->poll_skipped = 0;
+			n += (unsigned int)kiln__poller_wait(&w->poller, &zero,
+			    w);
 		}
+		if (w->timers.n)
+			while ((t = kiln__timers_expired(&w->timers,
+			    kiln__now_ns()))) {
+				t->fire(t, w, 0);
+				n++;
+			}
+	}
 	if (n)
 		kiln__wake_idle(w);
+	return n;
 }
 
 /*

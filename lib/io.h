@@ -35,6 +35,7 @@ struct kiln__wio {
 	int wake_fd;                  /* eventfd: kiln__io_wake writes it */
 	_Atomic int use_ring;         /* set once at start; stats read it */
 	int use_poller;               /* no ring: sockets wait in poller */
+	unsigned int poll_skipped;    /* reaps since the poller was looked at */
 	int cancelled;                /* closing seen, in-flight I/O cancelled */
 	/* Read by kiln_pool_stats; only the owner writes them. */
 	_Atomic uint32_t inflight;    /* operations waiting on this worker */
@@ -81,7 +82,7 @@ void kiln__io_fini(struct kiln__wio *w);
 int kiln__io_has_ring(struct kiln__wio *w);
 
 /* Hooks of the scheduling loop (worker.c), on the owner's thread. */
-void kiln__io_reap(struct kiln__wio *w);
+unsigned int kiln__io_reap(struct kiln__wio *w, int idle);
 void kiln__io_flush(struct kiln__wio *w, int more_ready);
 int kiln__io_busy(struct kiln__wio *w);
 int kiln__io_cancel_due(struct kiln__wio *w);

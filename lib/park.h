@@ -39,8 +39,8 @@ void kiln__fiber_ready(struct kiln__wio *w, struct kiln__fiber *f);
 /* Make f ready on w and make sure some worker will run it.  Any thread. */
 void kiln__fiber_ready_remote(struct kiln__wio *w, struct kiln__fiber *f);
 
-/* After making fibers ready quietly: wake a sleeping worker of w's pool,
- * if one sleeps.  Any thread. */
+/* After making fibers ready on w quietly: wake a sleeping worker of w's
+ * pool if w has more ready than it takes next.  w's own thread only. */
 void kiln__wake_idle(struct kiln__wio *w);
 
 #endif /* KILN_PARK_H */

@@ -159,7 +159,7 @@ static void requeue(struct kiln__fiber *f, void *arg)
 	struct kiln__worker *w = kiln__worker_self();
 
 	/* Take what completed first, so that it runs before f. */
-	kiln__io_reap(&w->io);
+	kiln__io_reap(&w->io, 1);
 	kiln__push_and_wake(w, &f->job);
 }
 

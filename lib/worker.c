@@ -269,7 +269,17 @@ void kiln__fiber_ready_remote(struct kiln__wio *io, struct kiln__fiber *f)
 
 void kiln__wake_idle(struct kiln__wio *io)
 {
-	kiln__wake_one(of_wio(io)->pool);
+	struct kiln__worker *w = of_wio(io);
+
+	/*
+	 * One ready job is the one this worker takes next: waking another
+	 * worker for it would only have that one find nothing and sleep
+	 * again (once per message, on a server).  Two, or tasks of this
+	 * worker's own that come first, are work to spare.
+	 */
+	if (kiln__readyq_size(&w->ready) > 1 || w->overflow ||
+	    kiln__split_top(&w->sq) >= 0)
+		kiln__wake_one(w->pool);
 }
 
 /*
@@ -588,9 +598,11 @@ static int run_one(struct kiln__worker *w)
 	struct kiln__job *j;
 	kiln_task *t;
 
-	kiln__io_reap(&w->io);
-	/* A kiln_timeout that the last task here left unused is not ours. */
+	kiln__io_reap(&w->io, 0);
+	/* A kiln_timeout that the last task here left unused is not ours,
+	 * nor is its accept loop (see kiln_accept). */
 	w->current->timeout = 0;
+	w->current->accepted = 0;
 	switch (kiln__split_pop(&w->sq, &t)) {
 	case KILN__POP_TASK:
 		kiln__io_flush(&w->io, 0);
@@ -610,6 +622,9 @@ static int run_one(struct kiln__worker *w)
 	if (!drain_inbox(w, w))
 		drain_inbox(w, victim(w));
 	j = take_ready(w);
+	/* Nothing ready here: what waits on this worker may be, now. */
+	if (!j && kiln__io_reap(&w->io, 1))
+		j = take_ready(w);
 	if (j) {
 		/* Only a resumed fiber is likely to add to the batch soon;
 		 * a detached task may compute for long. */
@@ -635,7 +650,7 @@ static int work_visible(struct kiln__worker *w)
 	 * kiln_pool_destroy only kicks workers it sees asleep.
 	 */
 	if (atomic_load_explicit(&pool->stop, memory_order_seq_cst) ||
-	    kiln__io_cancel_due(&w->io))
+	    kiln__io_cancel_due(&w->io) || w->overflow)
 		return 1;
 	for (i = 0; i < pool->nworkers; i++) {
 		struct kiln__worker *v = pool->workers[i];
@@ -664,7 +679,7 @@ static void sleep_idle(struct kiln__worker *w)
 		/* Ends at a kiln__io_wake, or when our own I/O completes
 		 * or a timer is due (see io.c). */
 		kiln__io_idle(&w->io);
-		kiln__io_reap(&w->io);
+		kiln__io_reap(&w->io, 1);
 		/* Acquire: pairs with the release CAS in kiln__kick. */
 		if (atomic_load_explicit(&w->sleep, memory_order_acquire) ==
 		    KILN__AWAKE)
