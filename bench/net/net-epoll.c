@@ -8,7 +8,8 @@
  * then drained), its complete messages are served (net.h) and sent back; a
  * send that would block waits for EPOLLOUT, and reading stops until it is
  * done.  A connection stays on the thread that accepted it.
- * Usage and output: net.h (ACCEPTORS is ignored: each thread accepts).
+ * Usage and output: net.h (ACCEPTORS is ignored: each thread accepts; -y
+ * is refused).
  */
 #include "config.h"
 
@@ -91,7 +92,7 @@ static int on_conn(struct thread *t, struct conn *c)
 		if (n == 0)
 			return -1;
 		c->have += (size_t)n;
-		done = net_serve(c->buf, c->have, &t->sum, &t->msgs);
+		done = net_serve(c->buf, c->have, &t->sum, &t->msgs, NULL);
 		if (done < 0)
 			return -1;
 		c->out_len = (size_t)done;
@@ -206,6 +207,10 @@ int main(int argc, char **argv)
 	int stop, ret = 0, status = 0;
 
 	net_server_args(argc, argv, &a);
+	if (a.yield_kib) {
+		fprintf(stderr, "%s: -y: kiln only\n", argv[0]);
+		return 2;
+	}
 	net_raise_nofile();
 	net_block_stop(&stopset);  /* before the threads: they inherit it */
 	stop = eventfd(0, EFD_CLOEXEC);

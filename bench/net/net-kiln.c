@@ -27,6 +27,7 @@ struct server {
 };
 
 static struct server sv;
+static struct net_pause pz = { 0, kiln_yield };
 
 /* Send buf[0..len) whole; 0 or a negative errno. */
 static int send_all(int c, const unsigned char *buf, size_t len)
@@ -58,7 +59,7 @@ static void echo(void *arg)
 		if (n <= 0)
 			break;
 		have += (size_t)n;
-		done = net_serve(buf, have, &sum, &msgs);
+		done = net_serve(buf, have, &sum, &msgs, &pz);
 		if (done < 0 || send_all(c, buf, (size_t)done) < 0)
 			break;
 		memmove(buf, buf + done, have - (size_t)done);
@@ -117,6 +118,7 @@ int main(int argc, char **argv)
 	net_raise_nofile();
 	net_block_stop(&stop);  /* before the workers start: they inherit it */
 	sv.acceptors = a.acceptors;
+	pz.kib = a.yield_kib;
 	sv.s = net_listen(a.port, a.backlog, 0, 0);
 	if (sv.s < 0) {
 		fprintf(stderr, "%s: listen on port %u: %s\n", argv[0], a.port,
@@ -140,9 +142,10 @@ int main(int argc, char **argv)
 	kiln_pool_stats(pool, &st);
 	kiln_pool_destroy(pool);
 	close(sv.s);
-	snprintf(extra, sizeof(extra), " acceptors=%u suspends=%llu "
-	    "io_batches=%llu io_completed=%llu steals=%llu sleeps=%llu "
-	    "fibers=%llu", a.acceptors, (unsigned long long)st.suspends,
+	snprintf(extra, sizeof(extra), " acceptors=%u yield_kib=%u "
+	    "suspends=%llu io_batches=%llu io_completed=%llu steals=%llu "
+	    "sleeps=%llu fibers=%llu", a.acceptors, a.yield_kib,
+	    (unsigned long long)st.suspends,
 	    (unsigned long long)st.io_batches,
 	    (unsigned long long)st.io_completed,
 	    (unsigned long long)st.steals, (unsigned long long)st.sleeps,

@@ -28,6 +28,9 @@
  *	light_p99_us heavy_p50_us ... the same by kind
  *	first_p50_ms first_max_ms     time from the start until a connection's
  *	                              first answer: the median, the last
+ *	first_msgs                    answers the server had sent (to all) by
+ *	                              then: the starvation in work, not time,
+ *	                              steadier on a busy machine (0 if late)
  *	connect_ms                    time to issue every connect
  *	listen_overflows              the system's TcpExtListenOverflows
  *	                              during the run (a full accept queue: the
@@ -86,6 +89,8 @@ struct load {
 	int window;             /* 1 while the measured window is open */
 	double t0, w0;          /* start, window start */
 	uint64_t msgs;          /* answers in the window */
+	uint64_t answers;       /* answers since the start */
+	uint64_t first_msgs;    /* answers when the last first answer came */
 	struct hist all, kinds[2];
 };
 
@@ -199,9 +204,11 @@ static void answered(struct load *l, struct lconn *c, double now)
 		    (unsigned long long)c->seq);
 		exit(1);
 	}
+	l->answers++;
 	if (c->t_first == 0) {
 		c->t_first = now;
-		l->nfirst++;
+		if (++l->nfirst == l->conns)
+			l->first_msgs = l->answers;
 	}
 	if (l->window && c->t_send >= l->w0) {
 		uint64_t ns = (uint64_t)((now - c->t_send) * 1e9);
@@ -565,7 +572,7 @@ int main(int argc, char **argv)
 	    "msgs=%llu seconds=%.6f msgs_per_s=%.0f p50_us=%.1f "
 	    "p99_us=%.1f light_p50_us=%.1f light_p99_us=%.1f "
 	    "heavy_p50_us=%.1f heavy_p99_us=%.1f first_p50_ms=%.1f "
-	    "first_max_ms=%.1f late=%u connect_ms=%.1f "
+	    "first_max_ms=%.1f first_msgs=%llu late=%u connect_ms=%.1f "
 	    "listen_overflows=%llu server_cpu=%.2f load_cpu=%.2f "
 	    "msgs_per_cpu_s=%.0f\n", l.conns, l.size, l.heavy, l.heavy_kib,
 	    l.light_kib, (unsigned long long)l.msgs, window,
@@ -574,7 +581,7 @@ int main(int argc, char **argv)
 	    quantile_us(&l.kinds[NET_LIGHT], 0.99),
 	    quantile_us(&l.kinds[NET_HEAVY], 0.5),
 	    quantile_us(&l.kinds[NET_HEAVY], 0.99), first_p50, first_max,
-	    l.conns - l.nfirst, connect_ms,
+	    (unsigned long long)l.first_msgs, l.conns - l.nfirst, connect_ms,
 	    (unsigned long long)(tcpext("ListenOverflows") - over0),
 	    s0 >= 0 && s1 >= 0 ? (s1 - s0) / window : -1, (c1 - c0) / window,
 	    s0 >= 0 && s1 > s0 ? (double)l.msgs / (s1 - s0) : -1);

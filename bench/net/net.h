@@ -21,9 +21,14 @@
  * The servers take the same options (net_server_args):
  *
  *	PROG [-p PORT] [-w WORKERS] [-a ACCEPTORS] [-b BACKLOG] [-t SECONDS]
+ *	    [-y KIB]
  *
- * listen on 127.0.0.1:PORT, and run until SIGTERM or SIGINT, or SECONDS
- * (default 600) at most; then print one line of key=value fields on stdout:
+ * listen on 127.0.0.1:PORT (default 61200) with a backlog of BACKLOG
+ * (default SOMAXCONN), with WORKERS workers or threads (default 1) and, on
+ * kiln, ACCEPTORS accept loops (default 1), and run until SIGTERM or
+ * SIGINT, or SECONDS (default 600) at most.  -y (kiln only) makes a task
+ * call kiln_yield after every KIB KiB it hashes (default 0: never).  Then
+ * they print one line of key=value fields on stdout:
  * server=, workers=, conns= (accepted), msgs= (answered), sum= (of the
  * hashes), cpu= (user + system seconds over the whole run), and fields of
  * their own.  Exit status 0, 1 on a runtime error, 2 on bad arguments.
@@ -62,16 +67,26 @@ struct net_hdr {
 };
 
 /*
+ * What a server may do while it hashes: call pause() after every `kib` KiB
+ * (kiln: kiln_yield, so that the worker reaps its ring and other tasks
+ * run); kib 0 means never.
+ */
+struct net_pause {
+	unsigned int kib;
+	void (*pause)(void);
+};
+
+/*
  * The request's cost: `kib` KiB of FNV-1a (64-bit, a byte at a time), over
  * the payload p[0..n) repeated.  FNV-1a's multiply chain makes it a few
  * cycles per byte, steady and impossible to vectorise: the cost of a request
- * is its size in KiB times a constant the runner measures.
+ * is its size in KiB times a constant (bench/README.md).
  */
 static inline uint64_t net_hash(const unsigned char *p, size_t n,
-    unsigned int kib)
+    unsigned int kib, const struct net_pause *pz)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
-	size_t left = (size_t)kib * 1024, i;
+	size_t left = (size_t)kib * 1024, i, since = 0;
 
 	if (n == 0)
 		return h;
@@ -83,18 +98,23 @@ static inline uint64_t net_hash(const unsigned char *p, size_t n,
 			h *= 0x100000001b3ull;
 		}
 		left -= m;
+		since += m;
+		if (pz && pz->kib && since >= (size_t)pz->kib * 1024) {
+			pz->pause();
+			since = 0;
+		}
 	}
 	return h;
 }
 
 /*
  * Serve the complete messages at the start of buf[0..have): hash each as
- * its header asks, add the hashes to *sum and count them in *msgs.  Returns
+ * its header asks (pausing as pz says, if pz), add the hashes to *sum and count them in *msgs.  Returns
  * the bytes they fill (to be sent back as they are), or -1 if a header is
  * not one of ours (the connection is then to be closed).
  */
 static inline long net_serve(const unsigned char *buf, size_t have,
-    uint64_t *sum, uint64_t *msgs)
+    uint64_t *sum, uint64_t *msgs, const struct net_pause *pz)
 {
 	size_t off = 0;
 
@@ -108,7 +128,7 @@ static inline long net_serve(const unsigned char *buf, size_t have,
 			break;
 		if (h.cost)
 			*sum += net_hash(buf + off + NET_HDR, h.len - NET_HDR,
-			    h.cost);
+			    h.cost, pz);
 		++*msgs;
 		off += h.len;
 	}
@@ -139,6 +159,7 @@ struct net_server_args {
 	unsigned int acceptors; /* kiln: accept loops (tasks) */
 	unsigned int backlog;
 	unsigned int seconds;   /* at most this long */
+	unsigned int yield_kib; /* kiln: kiln_yield every this many KiB */
 };
 
 static inline void net_server_args(int argc, char **argv,
@@ -151,7 +172,8 @@ static inline void net_server_args(int argc, char **argv,
 	a->acceptors = 1;
 	a->backlog = SOMAXCONN;
 	a->seconds = 600;
-	while ((c = getopt(argc, argv, "p:w:a:b:t:")) != -1) {
+	a->yield_kib = 0;
+	while ((c = getopt(argc, argv, "p:w:a:b:t:y:")) != -1) {
 		switch (c) {
 		case 'p':
 			a->port = (unsigned)net_num(argv[0], c, optarg, 1,
@@ -173,9 +195,14 @@ static inline void net_server_args(int argc, char **argv,
 			a->seconds = (unsigned)net_num(argv[0], c, optarg, 1,
 			    86400);
 			break;
+		case 'y':
+			a->yield_kib = (unsigned)net_num(argv[0], c, optarg, 0,
+			    65535);
+			break;
 		default:
 			fprintf(stderr, "usage: %s [-p PORT] [-w WORKERS] "
-			    "[-a ACCEPTORS] [-b BACKLOG] [-t SECONDS]\n",
+			    "[-a ACCEPTORS] [-b BACKLOG] [-t SECONDS] "
+			    "[-y KIB]\n",
 			    argv[0]);
 			exit(2);
 		}
