@@ -25,7 +25,7 @@
  * One line of key=value fields on stdout:
  *	msgs, seconds, msgs_per_s     answers in the window and its length
  *	p50_us p99_us                 latency of every message of the window
- *	light_p99_us heavy_p50_us ... the same by kind
+ *	light_p50_us light_p90_us ... the same by kind
  *	first_p50_ms first_max_ms     time from the start until a connection's
  *	                              first answer: the median, the last
  *	first_msgs                    answers the server had sent (to all) by
@@ -570,7 +570,8 @@ int main(int argc, char **argv)
 	first_stats(&l, &first_p50, &first_max);
 	printf("load conns=%u size=%zu heavy=%u heavy_kib=%u light_kib=%u "
 	    "msgs=%llu seconds=%.6f msgs_per_s=%.0f p50_us=%.1f "
-	    "p99_us=%.1f light_p50_us=%.1f light_p99_us=%.1f "
+	    "p99_us=%.1f light_p50_us=%.1f light_p90_us=%.1f "
+	    "light_p99_us=%.1f "
 	    "heavy_p50_us=%.1f heavy_p99_us=%.1f first_p50_ms=%.1f "
 	    "first_max_ms=%.1f first_msgs=%llu late=%u connect_ms=%.1f "
 	    "listen_overflows=%llu server_cpu=%.2f load_cpu=%.2f "
@@ -578,6 +579,7 @@ int main(int argc, char **argv)
 	    l.light_kib, (unsigned long long)l.msgs, window,
 	    (double)l.msgs / window, quantile_us(&l.all, 0.5),
 	    quantile_us(&l.all, 0.99), quantile_us(&l.kinds[NET_LIGHT], 0.5),
+	    quantile_us(&l.kinds[NET_LIGHT], 0.9),
 	    quantile_us(&l.kinds[NET_LIGHT], 0.99),
 	    quantile_us(&l.kinds[NET_HEAVY], 0.5),
 	    quantile_us(&l.kinds[NET_HEAVY], 0.99), first_p50, first_max,
