@@ -65,6 +65,14 @@ int kiln__fiber_create(struct kiln__fiber **out, size_t stack_size)
 
 void kiln__fiber_destroy(struct kiln__fiber *f)
 {
+#ifdef __SANITIZE_ADDRESS__
+	/*
+	 * Frames abandoned on this stack left poisoned redzones behind, and
+	 * munmap does not clear them: memory mapped here later by a raw
+	 * system call (liburing's rings) would look like a stack underflow.
+	 */
+	ASAN_UNPOISON_MEMORY_REGION(f->lo, f->len);
+#endif
 #ifdef __SANITIZE_THREAD__
 	if (f->tsan)
 		__tsan_destroy_fiber(f->tsan);
