@@ -1,0 +1,279 @@
+/*
+ * The printer, on the main thread: it waits for URL i, prints its line
+ * (and its failure on stderr), then goes on with URL i+1, so the lines
+ * come in the order given whatever order the URLs finish in.  It is the
+ * only thread that writes to stdout and stderr during the run.
+ *
+ * A URL's task publishes its record with a release store of done, then
+ * adds 1 to an eventfd; the printer polls the eventfd (with a timeout
+ * when it draws the progress line), empties it and looks at done again.
+ * An eventfd write is a non-blocking system call: no task ever blocks its
+ * worker to hand a result over, and no wake-up is lost (the count stays
+ * until read).  The progress counters are relaxed atomics: hints.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "park.h"
+#include "parse.h"
+#include "report.h"
+#include "tls.h"
+
+#define PROGRESS_MIN_URLS 8
+#define PROGRESS_DELAY_MS 300
+#define PROGRESS_TICK_MS 200
+
+static struct job *jobs;
+static size_t njobs;
+static unsigned int dlen;
+static int efd = -1;
+static int progress, progress_shown, stdout_tty;
+static uint64_t start_ns;
+static _Atomic uint64_t bytes_in;
+static _Atomic unsigned int in_flight;
+static size_t printed;
+
+int report_setup(struct job *j, size_t n, unsigned int digest_len)
+{
+	jobs = j;
+	njobs = n;
+	dlen = digest_len;
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return -1;
+	progress = opt.progress > 0 || (opt.progress < 0 && !opt.silent &&
+	    n >= PROGRESS_MIN_URLS && isatty(STDERR_FILENO));
+	stdout_tty = isatty(STDOUT_FILENO);
+	start_ns = now_ns();
+	return 0;
+}
+
+void report_cleanup(void)
+{
+	if (efd >= 0)
+		close(efd);
+	efd = -1;
+}
+
+void report_started(struct job *j)
+{
+	/* Relaxed: a hint for the progress line. */
+	atomic_fetch_add_explicit(&in_flight, 1, memory_order_relaxed);
+}
+
+void report_bytes(uint64_t n)
+{
+	atomic_fetch_add_explicit(&bytes_in, n, memory_order_relaxed);
+}
+
+void report_done(struct job *j)
+{
+	uint64_t one = 1;
+
+	atomic_fetch_sub_explicit(&in_flight, 1, memory_order_relaxed);
+	/* Release: pairs with the acquire load in wait_done, after which
+	 * the printer reads the record. */
+	atomic_store_explicit(&j->done, 1, memory_order_release);
+	(void)!write(efd, &one, sizeof(one));
+}
+
+static void human(char *out, size_t n, double v)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	unsigned int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static void progress_erase(void)
+{
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = 0;
+	}
+}
+
+static void progress_draw(void)
+{
+	uint64_t b = atomic_load_explicit(&bytes_in, memory_order_relaxed);
+	double secs = (double)(now_ns() - start_ns) * 1e-9;
+	char total[32], rate[32];
+
+	human(total, sizeof(total), (double)b);
+	human(rate, sizeof(rate), secs > 0 ? (double)b / secs : 0);
+	fprintf(stderr, "\rkiln-fetch: %zu/%zu URLs, %s, %s/s, %u in flight"
+	    "\033[K", printed, njobs, total, rate,
+	    atomic_load_explicit(&in_flight, memory_order_relaxed));
+	fflush(stderr);
+	progress_shown = 1;
+}
+
+static void wait_done(struct job *j)
+{
+	uint64_t v;
+
+	/* Acquire: pairs with the release store in report_done. */
+	while (!atomic_load_explicit(&j->done, memory_order_acquire)) {
+		struct pollfd p = { .fd = efd, .events = POLLIN };
+		int ms = -1;
+
+		if (progress) {
+			uint64_t age = (now_ns() - start_ns) / 1000000;
+
+			ms = age < PROGRESS_DELAY_MS ?
+			    (int)(PROGRESS_DELAY_MS - age) : PROGRESS_TICK_MS;
+			fflush(stdout);
+		}
+		if (poll(&p, 1, ms) == 0 && progress)
+			progress_draw();
+		(void)!read(efd, &v, sizeof(v));
+	}
+}
+
+/* The reason for a failure, and curl's exit code for it. */
+static int describe(const struct failure *f, char *buf, size_t len)
+{
+	char e[256];
+
+	switch (f->kind) {
+	case F_NONE:
+		snprintf(buf, len, "no error");
+		return 0;
+	case F_URL:
+		snprintf(buf, len, "malformed URL");
+		return 3;
+	case F_SCHEME:
+		snprintf(buf, len, "unsupported protocol (http and https only)");
+		return 1;
+	case F_NONAME:
+		snprintf(buf, len, "no file name in the URL for -O");
+		return 23;
+	case F_DNS:
+		snprintf(buf, len, "cannot resolve the host name: %s",
+		    gai_strerror(f->err));
+		return 6;
+	case F_CONNECT:
+		snprintf(buf, len, "cannot connect: %s", strerror(-f->err));
+		return 7;
+	case F_TLS:
+		if (f->detail)
+			tls_strerror(f->detail, e, sizeof(e));
+		else
+			snprintf(e, sizeof(e), "%s", f->err == -EPROTO ?
+			    "the connection was closed" : strerror(-f->err));
+		snprintf(buf, len, "TLS handshake failed: %s", e);
+		return 35;
+	case F_VERIFY:
+		snprintf(buf, len, "certificate verification failed: %s",
+		    tls_verify_string(f->err));
+		return 60;
+	case F_TIMEOUT:
+		snprintf(buf, len, "timed out");
+		return 28;
+	case F_SEND:
+		snprintf(buf, len, "send failed: %s", strerror(-f->err));
+		return 55;
+	case F_RECV:
+		if (f->detail)
+			tls_strerror(f->detail, e, sizeof(e));
+		snprintf(buf, len, "receive failed: %s", f->detail ? e :
+		    strerror(-f->err));
+		return 56;
+	case F_EMPTY:
+		snprintf(buf, len, "empty reply from server");
+		return 52;
+	case F_PROTO:
+		snprintf(buf, len, "malformed response: %s", f->err >= 0 ?
+		    rp_strerror(f->err) : strerror(-f->err));
+		return 8;
+	case F_PARTIAL:
+		snprintf(buf, len, "the body ended early");
+		return 18;
+	case F_REDIRS:
+		snprintf(buf, len, "more than %d redirects", f->err);
+		return 47;
+	case F_HTTP:
+		snprintf(buf, len, "HTTP status %d%s", f->err, f->err / 100 == 3 ?
+		    " (redirect not followed: -L follows)" : "");
+		return 22;
+	case F_WRITE:
+		snprintf(buf, len, "cannot write the file: %s",
+		    strerror(-f->err));
+		return 23;
+	case F_NOMEM:
+		snprintf(buf, len, "out of memory");
+		return 27;
+	case F_CANCELED:
+		break;
+	}
+	snprintf(buf, len, "cancelled");
+	return 1;
+}
+
+static void print_job(const struct job *j, const char *what)
+{
+	char hex[2 * MAX_DIGEST + 1];
+	unsigned int i;
+
+	if (stdout_tty)
+		progress_erase();
+	if (!opt.digest) {
+		printf("%03u %" PRIu64 " %.3f %s\n", j->status, j->bytes,
+		    (double)j->ns * 1e-9, j->url);
+	} else if (j->fail.kind == F_NONE) {
+		for (i = 0; i < dlen; i++)
+			snprintf(hex + 2 * i, 3, "%02x", j->digest[i]);
+		printf("%s  %s\n", hex, j->url);
+	}
+	if (j->fail.kind != F_NONE && (!opt.silent || opt.show_error)) {
+		fflush(stdout);
+		progress_erase();
+		fprintf(stderr, "kiln-fetch: %s: %s\n", j->url, what);
+	}
+}
+
+int report_all(void)
+{
+	char what[512];
+	size_t failed = 0, i;
+	int status = 0, http = 0, code;
+
+	for (i = 0; i < njobs; i++) {
+		wait_done(&jobs[i]);
+		code = describe(&jobs[i].fail, what, sizeof(what));
+		print_job(&jobs[i], what);
+		printed = i + 1;
+		if (!code)
+			continue;
+		failed++;
+		if (code == 22)
+			http = 1;
+		else if (!status)
+			status = code;
+	}
+	fflush(stdout);
+	progress_erase();
+	if (!opt.silent) {
+		fprintf(stderr, "Downloaded %zu URL%s in %.2f s", njobs - failed,
+		    njobs - failed == 1 ? "" : "s",
+		    (double)(now_ns() - start_ns) * 1e-9);
+		if (failed)
+			fprintf(stderr, ", %zu failed", failed);
+		fputc('\n', stderr);
+	}
+	return status ? status : http ? 22 : 0;
+}
