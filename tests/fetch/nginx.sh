@@ -16,6 +16,7 @@
 #	/sleep/S           the same after S seconds
 #	/chunked           a body in many chunks
 #	/hop/N             302 to /hop/N-1 ... /hop/1 to /file.txt
+#	/to-https          (on HTTP only) 302 to https://localhost:HTTPS/file.txt
 #	/rel/abs /a/rel /rel/dots /rel/query /rel/scheme  relative redirects
 #	/status/N          status N (404, 429, 500, 503)
 #	/close/...         as /..., without keep-alive
@@ -138,6 +139,9 @@ http {
 	server {
 		listen 127.0.0.1:$HTTP;
 		$(listen6 "$HTTP")
+		location = /to-https {
+			return 302 https://localhost:$HTTPS/file.txt;
+		}
 $(site_conf)
 	}
 	server {

@@ -60,8 +60,11 @@ void conn_setup(unsigned int per_host, unsigned int lanes)
 		slots = 1;
 }
 
-static void close_conn(struct conn *c)
+/* clean: the connection is fine, we are only done with it. */
+static void close_conn(struct conn *c, int clean)
 {
+	if (c->tls && clean)
+		tls_close(c->tls, c->fd);
 	tls_free(c->tls);
 	kiln_close(c->fd);
 	free(c);
@@ -79,7 +82,7 @@ static void origin_drop(struct table_node *n)
 			    memory_order_relaxed);
 
 			if (c)
-				close_conn(c);
+				close_conn(c, 1);
 		}
 	if (o->gated)
 		gate_fini(&o->gate);
@@ -135,7 +138,7 @@ static struct conn *pop_idle(struct origin *o)
 			continue;
 		if (alive(c))
 			return c;
-		close_conn(c);
+		close_conn(c, 1);
 	}
 	return NULL;
 }
@@ -152,7 +155,7 @@ static void push_idle(struct origin *o, struct conn *c)
 		    &none, c, memory_order_release, memory_order_relaxed))
 			return;
 	}
-	close_conn(c);
+	close_conn(c, 1);
 }
 
 static void fail(struct failure *f, enum fail_kind kind, int err)
@@ -229,7 +232,7 @@ static int conn_open(struct origin *o, const struct url *u,
 		if (r == -ENOPROTOOPT || r == -ENOMEM)
 			fail(f, F_TLS, r);
 		if (r < 0) {
-			close_conn(c);
+			close_conn(c, 0);
 			return r;
 		}
 	}
@@ -267,7 +270,7 @@ int conn_take(const struct url *u, uint64_t deadline, uint64_t connect_ns,
 	return 0;
 }
 
-void conn_give(struct conn *c, int reuse)
+void conn_give(struct conn *c, int reuse, int ok)
 {
 	struct origin *o = c->origin;
 
@@ -275,7 +278,7 @@ void conn_give(struct conn *c, int reuse)
 		c->uses++;
 		push_idle(o, c);
 	} else {
-		close_conn(c);
+		close_conn(c, ok);
 	}
 	if (o->gated)
 		gate_leave(&o->gate);

@@ -34,8 +34,9 @@ void conn_setup(unsigned int per_host, unsigned int lanes);
 int conn_take(const struct url *u, uint64_t deadline, uint64_t connect_ns,
     struct conn **c, struct failure *f);
 
-/* Done with c: kept for the next exchange if reuse, else closed. */
-void conn_give(struct conn *c, int reuse);
+/* Done with c: kept for the next exchange if reuse, else closed; ok if
+ * the exchange went well (then TLS is closed cleanly). */
+void conn_give(struct conn *c, int reuse, int ok);
 
 /* Plaintext over c, bounded by c->deadline: bytes, 0 at the end, or a
  * negative errno (-EPROTO: TLS; conn_tls_error gives OpenSSL's code). */

@@ -119,7 +119,7 @@ static int exchange(struct lane *l, const struct url *u, uint64_t deadline,
 		stale = r < 0 && c->uses && !resp->got_bytes && !tries &&
 		    (j->fail.kind == F_SEND || j->fail.kind == F_RECV ||
 		    j->fail.kind == F_EMPTY);
-		conn_give(c, r == 0 && resp->keep_alive);
+		conn_give(c, r == 0 && resp->keep_alive, r == 0);
 		if (!stale)
 			return r;
 		http_resp_free(resp);

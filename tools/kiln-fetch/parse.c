@@ -24,12 +24,17 @@ struct resp_parser {
 	int in_value;
 	int cb_err;             /* a callback's error */
 	enum rp_state state;
-	int final;              /* this message is not a 1xx */
 };
 
 static struct resp_parser *of(http_parser *p)
 {
 	return (struct resp_parser *)p;
+}
+
+/* Not an interim 1xx response (known once the status line is in). */
+static int final(const http_parser *p)
+{
+	return p->status_code >= 200 || p->status_code == 101;
 }
 
 static int append(struct resp_parser *rp, const char *at, size_t n)
@@ -58,7 +63,7 @@ static int flush_header(struct resp_parser *rp)
 {
 	int r = 0;
 
-	if (rp->in_value && rp->final)
+	if (rp->in_value && final(&rp->p))
 		r = rp->ev->header(rp->ctx, rp->line, rp->nlen,
 		    rp->line + rp->nlen, rp->vlen);
 	rp->nlen = rp->vlen = 0;
@@ -77,14 +82,6 @@ static int on_begin(http_parser *p)
 	rp->state = RP_HEAD;
 	rp->nlen = rp->vlen = 0;
 	rp->in_value = 0;
-	rp->final = 1;
-	return 0;
-}
-
-static int on_status(http_parser *p, const char *at, size_t n)
-{
-	/* The status code is parsed by now; 1xx responses are skipped. */
-	of(p)->final = p->status_code >= 200 || p->status_code == 101;
 	return 0;
 }
 
@@ -115,29 +112,32 @@ static int on_headers(http_parser *p)
 {
 	struct resp_parser *rp = of(p);
 	uint64_t len = UINT64_MAX;
-	int r;
+	int r, nobody;
 
 	/* A header without a value comes here without on_value. */
 	rp->in_value = rp->in_value || rp->nlen;
 	if (flush_header(rp) < 0)
 		return -1;
-	if (!rp->final)
-		return 0;
+	/* 1xx, 204 and 304 responses have no body, whatever their headers
+	 * say: returning 1 tells the parser so. */
+	if (!final(p))
+		return 1;
 	if (p->status_code == 101) {
 		/* We asked for no upgrade. */
 		rp->cb_err = -EPROTO;
 		return -1;
 	}
-	if (!(p->flags & F_CHUNKED) && (p->flags & F_CONTENTLENGTH))
-		len = p->content_length;
-	else if (p->status_code == 204 || p->status_code == 304)
+	nobody = p->status_code == 204 || p->status_code == 304;
+	if (nobody)
 		len = 0;
+	else if (!(p->flags & F_CHUNKED) && (p->flags & F_CONTENTLENGTH))
+		len = p->content_length;
 	rp->state = RP_BODY;
 	if ((r = rp->ev->head(rp->ctx, p->status_code, len)) < 0) {
 		rp->cb_err = r;
 		return -1;
 	}
-	return 0;
+	return nobody;
 }
 
 static int on_body(http_parser *p, const char *at, size_t n)
@@ -145,7 +145,7 @@ static int on_body(http_parser *p, const char *at, size_t n)
 	struct resp_parser *rp = of(p);
 	int r;
 
-	if (!rp->final)
+	if (!final(p))
 		return 0;
 	if ((r = rp->ev->body(rp->ctx, at, n)) < 0) {
 		rp->cb_err = r;
@@ -158,7 +158,7 @@ static int on_complete(http_parser *p)
 {
 	struct resp_parser *rp = of(p);
 
-	if (!rp->final)
+	if (!final(p))
 		return 0;
 	rp->state = RP_DONE;
 	http_parser_pause(p, 1);
@@ -167,7 +167,6 @@ static int on_complete(http_parser *p)
 
 static const http_parser_settings settings = {
 	.on_message_begin = on_begin,
-	.on_status = on_status,
 	.on_header_field = on_field,
 	.on_header_value = on_value,
 	.on_headers_complete = on_headers,
@@ -202,7 +201,6 @@ void rp_reset(struct resp_parser *rp, void *ctx)
 	rp->in_value = 0;
 	rp->cb_err = 0;
 	rp->state = RP_IDLE;
-	rp->final = 1;
 }
 
 static ssize_t result(struct resp_parser *rp, size_t used)

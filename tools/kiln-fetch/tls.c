@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -187,7 +188,7 @@ void tls_free(struct tls *t)
 }
 
 /* Send what OpenSSL has written, from the pair's buffer. */
-static int flush(struct tls *t, int fd, uint64_t deadline)
+static int flush(struct tls *t, int fd, int flags, uint64_t deadline)
 {
 	char *p;
 	int n, r;
@@ -196,7 +197,7 @@ static int flush(struct tls *t, int fd, uint64_t deadline)
 	while ((n = BIO_nread0(t->net, &p)) > 0) {
 		if ((r = deadline_arm(deadline)) < 0)
 			return r;
-		w = kiln_send(fd, p, (size_t)n, 0);
+		w = kiln_send(fd, p, (size_t)n, flags);
 		if (w == -EINTR)
 			continue;
 		if (w < 0)
@@ -204,6 +205,20 @@ static int flush(struct tls *t, int fd, uint64_t deadline)
 		BIO_nread(t->net, &p, (int)w);
 	}
 	return 0;
+}
+
+/*
+ * Send close_notify if it can go at once.  Above all this marks the
+ * connection as shut down cleanly: SSL_free would otherwise take it for
+ * a broken one and make its sessions (those the origin keeps) not
+ * resumable.
+ */
+void tls_close(struct tls *t, int fd)
+{
+	ERR_clear_error();
+	if (SSL_shutdown(t->ssl) >= 0)
+		(void)flush(t, fd, MSG_DONTWAIT, 0);
+	ERR_clear_error();
 }
 
 /* Receive ciphertext into the pair's buffer: > 0, 0 at the end, < 0. */
@@ -246,10 +261,10 @@ static int step(struct tls *t, int fd, int r, uint64_t deadline)
 	t->err = ERR_peek_error();
 	ERR_clear_error();
 	if (e == SSL_ERROR_WANT_WRITE)
-		return (n = flush(t, fd, deadline)) < 0 ? n : 1;
+		return (n = flush(t, fd, 0, deadline)) < 0 ? n : 1;
 	if (e != SSL_ERROR_WANT_READ)
 		return -EPROTO;
-	if ((n = flush(t, fd, deadline)) < 0 ||
+	if ((n = flush(t, fd, 0, deadline)) < 0 ||
 	    (n = feed(t, fd, deadline)) < 0)
 		return n;
 	return 1;
@@ -265,7 +280,7 @@ int tls_handshake(struct tls *t, int fd, uint64_t deadline,
 		ERR_clear_error();
 		r = SSL_do_handshake(t->ssl);
 		if (r == 1)
-			r = flush(t, fd, deadline);     /* our Finished */
+			r = flush(t, fd, 0, deadline);     /* our Finished */
 		else
 			r = step(t, fd, r, deadline);
 	} while (r == 1);
@@ -310,7 +325,7 @@ static ssize_t transfer(struct tls *t, int fd, void *buf, size_t len,
 	}
 	ERR_clear_error();
 	/* After a write, send it now. */
-	return send && (r = flush(t, fd, deadline)) < 0 ? r : n;
+	return send && (r = flush(t, fd, 0, deadline)) < 0 ? r : n;
 }
 
 ssize_t tls_recv(struct tls *t, int fd, void *buf, size_t len,

@@ -30,6 +30,9 @@ void tls_cleanup(void);
  * it holds a session and keeping new ones there.  0 or -ENOMEM. */
 int tls_new(struct tls **t, const char *host, int numeric,
     struct tls_resume *res);
+/* The connection ends well (before tls_free): close_notify, and its
+ * sessions stay resumable.  Does not wait. */
+void tls_close(struct tls *t, int fd);
 void tls_free(struct tls *t);
 void tls_resume_fini(struct tls_resume *res);
 
