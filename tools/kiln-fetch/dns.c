@@ -23,7 +23,6 @@
 
 #include "dns.h"
 #include "park.h"
-#include "standin-getaddrinfo.h"
 #include "table.h"
 
 struct resolution {
