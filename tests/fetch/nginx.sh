@@ -13,6 +13,7 @@
 # writes stays in DIR.  Its site (DIR/www and the locations below):
 #	/file.txt /big (20 MiB) /a/b/c.txt      static files
 #	/delay?i=N         "delay N" after 50 ms (chunked, echo module)
+#	/flag?i=N          4 KiB after 50 ms (a flag of the textbook)
 #	/sleep/S           the same after S seconds
 #	/chunked           a body in many chunks
 #	/hop/N             302 to /hop/N-1 ... /hop/1 to /file.txt
@@ -63,6 +64,10 @@ site_conf() {
 	cat <<'SITE'
 		root www;
 		location = /delay { echo_sleep 0.05; echo "delay $arg_i"; }
+		location = /flag {
+			echo_sleep 0.05; echo "flag $arg_i";
+			echo_duplicate 255 "0123456789abcdef";
+		}
 		location ~ ^/sleep/([0-9.]+)$ {
 			echo_sleep $1; echo "slept $1 $arg_i";
 		}
@@ -146,6 +151,7 @@ $(site_conf)
 	}
 	server {
 		listen 127.0.0.1:$HTTP2;
+		$(listen6 "$HTTP2")
 $(site_conf)
 	}
 	server {
