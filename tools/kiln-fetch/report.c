@@ -41,7 +41,7 @@ static int progress, progress_shown, stdout_tty;
 static uint64_t start_ns;
 static _Atomic uint64_t bytes_in;
 static _Atomic unsigned int in_flight;
-static size_t printed;
+static _Atomic size_t finished;
 
 int report_setup(struct job *j, size_t n, unsigned int digest_len)
 {
@@ -81,6 +81,7 @@ void report_done(struct job *j)
 	uint64_t one = 1;
 
 	atomic_fetch_sub_explicit(&in_flight, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&finished, 1, memory_order_relaxed);
 	/* Release: pairs with the acquire load in wait_done, after which
 	 * the printer reads the record. */
 	atomic_store_explicit(&j->done, 1, memory_order_release);
@@ -116,7 +117,8 @@ static void progress_draw(void)
 	human(total, sizeof(total), (double)b);
 	human(rate, sizeof(rate), secs > 0 ? (double)b / secs : 0);
 	fprintf(stderr, "\rkiln-fetch: %zu/%zu URLs, %s, %s/s, %u in flight"
-	    "\033[K", printed, njobs, total, rate,
+	    "\033[K", atomic_load_explicit(&finished, memory_order_relaxed),
+	    njobs, total, rate,
 	    atomic_load_explicit(&in_flight, memory_order_relaxed));
 	fflush(stderr);
 	progress_shown = 1;
@@ -256,7 +258,6 @@ int report_all(void)
 		wait_done(&jobs[i]);
 		code = describe(&jobs[i].fail, what, sizeof(what));
 		print_job(&jobs[i], what);
-		printed = i + 1;
 		if (!code)
 			continue;
 		failed++;
