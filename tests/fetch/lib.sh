@@ -44,7 +44,7 @@ kiln() {
 	esac
 	st=$?
 	if grep -q -e 'Sanitizer' -e 'runtime error:' "$tmp/kiln.err"; then
-		bad "a sanitizer's report [$cfg]: kiln-fetch $*"
+		bad "a sanitizer's report [$cfg]: kiln-fetch $1 $2 $3 ..."
 		cat "$tmp/kiln.err"
 	fi
 	cat "$tmp/kiln.err" >&2
