@@ -4,12 +4,13 @@
  * come in the order given whatever order the URLs finish in.  It is the
  * only thread that writes to stdout and stderr during the run.
  *
- * A URL's task publishes its record with a release store of done, then
- * adds 1 to an eventfd; the printer polls the eventfd (with a timeout
- * when it draws the progress line), empties it and looks at done again.
- * An eventfd write is a non-blocking system call: no task ever blocks its
- * worker to hand a result over, and no wake-up is lost (the count stays
- * until read).  The progress counters are relaxed atomics: hints.
+ * A URL's task publishes its record by setting done; the printer, when
+ * the URL it needs is not done, names it in awaited and sleeps in poll on
+ * an eventfd (with a timeout when it draws the progress line), which the
+ * task of that URL, and only that one, writes to.  So the printer wakes
+ * about once per line it can print, not once per URL, and an eventfd
+ * write is a non-blocking system call: no task ever blocks its worker to
+ * hand a result over.  The progress counters are relaxed atomics: hints.
  */
 #include "config.h"
 
@@ -42,6 +43,7 @@ static uint64_t start_ns;
 static _Atomic uint64_t bytes_in;
 static _Atomic unsigned int in_flight;
 static _Atomic size_t finished;
+static _Atomic(struct job *) awaited;   /* the printer sleeps for it */
 
 int report_setup(struct job *j, size_t n, unsigned int digest_len)
 {
@@ -82,10 +84,16 @@ void report_done(struct job *j)
 
 	atomic_fetch_sub_explicit(&in_flight, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&finished, 1, memory_order_relaxed);
-	/* Release: pairs with the acquire load in wait_done, after which
-	 * the printer reads the record. */
-	atomic_store_explicit(&j->done, 1, memory_order_release);
-	(void)!write(efd, &one, sizeof(one));
+	/*
+	 * Seq_cst, the store of done and the load of awaited here, the store
+	 * of awaited and the load of done in wait_done: of two threads that
+	 * each store then load, at least one sees the other's store, so
+	 * either the printer sees done or we see it waiting and wake it.
+	 * The store is also the release that publishes the record.
+	 */
+	atomic_store_explicit(&j->done, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&awaited, memory_order_seq_cst) == j)
+		(void)!write(efd, &one, sizeof(one));
 }
 
 static void human(char *out, size_t n, double v)
@@ -128,8 +136,12 @@ static void wait_done(struct job *j)
 {
 	uint64_t v;
 
-	/* Acquire: pairs with the release store in report_done. */
-	while (!atomic_load_explicit(&j->done, memory_order_acquire)) {
+	/* Acquire: pairs with the store in report_done (and in the loop,
+	 * seq_cst: see there). */
+	if (atomic_load_explicit(&j->done, memory_order_acquire))
+		return;
+	atomic_store_explicit(&awaited, j, memory_order_seq_cst);
+	while (!atomic_load_explicit(&j->done, memory_order_seq_cst)) {
 		struct pollfd p = { .fd = efd, .events = POLLIN };
 		int ms = -1;
 
@@ -144,6 +156,9 @@ static void wait_done(struct job *j)
 			progress_draw();
 		(void)!read(efd, &v, sizeof(v));
 	}
+	/* Relaxed: only the printer writes it; a task that still sees j
+	 * makes one needless write, which the next wait empties. */
+	atomic_store_explicit(&awaited, NULL, memory_order_relaxed);
 }
 
 /* The reason for a failure, and curl's exit code for it. */
