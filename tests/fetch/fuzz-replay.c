@@ -97,6 +97,15 @@ static void chunks(struct out *o)
 	put(o, "\r\n", 2);
 }
 
+/* Headers whose value is picked from a list. */
+struct header {
+	const char *name;
+	const char *const *values;
+	size_t n;
+};
+
+#define HEADER(name, v) { name, v, sizeof(v) / sizeof(v[0]) }
+
 static void headers(struct out *o, size_t *len, int *chunked)
 {
 	static const char *const loc[] = { "/x", "b/c", "../../y", "?q=1",
@@ -105,41 +114,38 @@ static void headers(struct out *o, size_t *len, int *chunked)
 	    "http://user@h/" };
 	static const char *const after[] = { "0", "120", "99999999999999",
 	    "Wed, 21 Oct 2015 07:28:00 GMT", "soon", "" };
+	static const char *const badlen[] = { "abc", "-1",
+	    "99999999999999999999999" };
+	static const char *const conn[] = { "close", "keep-alive" };
+	static const struct header picked[] = { HEADER("Location", loc),
+	    HEADER("Retry-After", after), HEADER("Content-Length", badlen),
+	    HEADER("Connection", conn) };
+	const struct header *h;
 	size_t k = rnd(6), i;
 
 	*len = 1 + rnd(5000);
 	*chunked = 0;
 	while (k--) {
-		switch (rnd(8)) {
+		switch (rnd(7)) {
 		case 0:
 			say(o, "Content-Length: %zu\r\n", *len + rnd(3) - 1);
 			break;
 		case 1:
-			say(o, "Content-Length: %s\r\n", rnd(2) ? "abc" :
-			    "99999999999999999999999");
-			break;
-		case 2:
 			put(o, "Transfer-Encoding: chunked\r\n", 28);
 			*chunked = 1;
 			break;
-		case 3:
-			say(o, "Connection: %s\r\n", rnd(2) ? "close" :
-			    "keep-alive");
-			break;
-		case 4:
-			say(o, "Location: %s\r\n", ANY(loc));
-			break;
-		case 5:
-			say(o, "Retry-After: %s\r\n", ANY(after));
-			break;
-		case 6:
+		case 2:
 			put(o, "X-Long: ", 8);
 			for (i = rnd(4) ? 100 : 100 * 1024; i-- && o->n < CAP;)
 				put(o, "a", 1);
 			put(o, "\r\n", 2);
 			break;
-		default:
+		case 3:
 			put(o, "X-Folded: a\r\n  b\r\n", 18);
+			break;
+		default:
+			h = &picked[rnd(sizeof(picked) / sizeof(picked[0]))];
+			say(o, "%s: %s\r\n", h->name, h->values[rnd(h->n)]);
 		}
 	}
 }

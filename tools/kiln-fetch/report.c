@@ -96,18 +96,6 @@ void report_done(struct job *j)
 		(void)!write(efd, &one, sizeof(one));
 }
 
-static void human(char *out, size_t n, double v)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	unsigned int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-}
-
 static void progress_erase(void)
 {
 	if (progress_shown) {
@@ -118,15 +106,14 @@ static void progress_erase(void)
 
 static void progress_draw(void)
 {
-	uint64_t b = atomic_load_explicit(&bytes_in, memory_order_relaxed);
+	double mib = (double)atomic_load_explicit(&bytes_in,
+	    memory_order_relaxed) / (1024 * 1024);
 	double secs = (double)(now_ns() - start_ns) * 1e-9;
-	char total[32], rate[32];
 
-	human(total, sizeof(total), (double)b);
-	human(rate, sizeof(rate), secs > 0 ? (double)b / secs : 0);
-	fprintf(stderr, "\rkiln-fetch: %zu/%zu URLs, %s, %s/s, %u in flight"
-	    "\033[K", atomic_load_explicit(&finished, memory_order_relaxed),
-	    njobs, total, rate,
+	fprintf(stderr, "\rkiln-fetch: %zu/%zu URLs, %.1f MiB, %.1f MiB/s, "
+	    "%u in flight\033[K",
+	    atomic_load_explicit(&finished, memory_order_relaxed), njobs, mib,
+	    secs > 0 ? mib / secs : 0,
 	    atomic_load_explicit(&in_flight, memory_order_relaxed));
 	fflush(stderr);
 	progress_shown = 1;
@@ -161,84 +148,81 @@ static void wait_done(struct job *j)
 	atomic_store_explicit(&awaited, NULL, memory_order_relaxed);
 }
 
+/* Each kind of failure: curl's exit code for it, and what it says. */
+static const struct {
+	int code;
+	const char *what;
+} reasons[] = {
+	[F_NONE] = { 0, "no error" },
+	[F_URL] = { 3, "malformed URL" },
+	[F_SCHEME] = { 1, "unsupported protocol (http and https only)" },
+	[F_NONAME] = { 23, "no file name in the URL for -O" },
+	[F_DNS] = { 6, "cannot resolve the host name" },
+	[F_CONNECT] = { 7, "cannot connect" },
+	[F_TLS] = { 35, "TLS handshake failed" },
+	[F_VERIFY] = { 60, "certificate verification failed" },
+	[F_TIMEOUT] = { 28, "timed out" },
+	[F_SEND] = { 55, "send failed" },
+	[F_RECV] = { 56, "receive failed" },
+	[F_EMPTY] = { 52, "empty reply from server" },
+	[F_PROTO] = { 8, "malformed response" },
+	[F_PARTIAL] = { 18, "the body ended early" },
+	[F_REDIRS] = { 47, "too many redirects" },
+	[F_HTTP] = { 22, "HTTP status" },
+	[F_WRITE] = { 23, "cannot write the file" },
+	[F_NOMEM] = { 27, "out of memory" },
+	[F_CANCELED] = { 1, "cancelled" },
+};
+
+/* The specifics of f, into e ("" if none). */
+static void detail(const struct failure *f, char *e, size_t len)
+{
+	e[0] = '\0';
+	switch (f->kind) {
+	case F_DNS:
+		snprintf(e, len, "%s", gai_strerror(f->err));
+		break;
+	case F_TLS:
+	case F_RECV:
+		if (f->detail)
+			tls_strerror(f->detail, e, len);
+		else
+			snprintf(e, len, "%s", f->err == -EPROTO ?
+			    "the connection was closed" : strerror(-f->err));
+		break;
+	case F_VERIFY:
+		snprintf(e, len, "%s", tls_verify_string(f->err));
+		break;
+	case F_CONNECT:
+	case F_SEND:
+	case F_WRITE:
+		snprintf(e, len, "%s", strerror(-f->err));
+		break;
+	case F_PROTO:
+		snprintf(e, len, "%s", f->err >= 0 ? rp_strerror(f->err) :
+		    strerror(-f->err));
+		break;
+	case F_REDIRS:
+		snprintf(e, len, "more than %d", f->err);
+		break;
+	case F_HTTP:
+		snprintf(e, len, "%d%s", f->err, f->err / 100 == 3 ?
+		    " (redirect not followed: -L follows)" : "");
+		break;
+	default:
+		break;
+	}
+}
+
 /* The reason for a failure, and curl's exit code for it. */
 static int describe(const struct failure *f, char *buf, size_t len)
 {
 	char e[256];
 
-	switch (f->kind) {
-	case F_NONE:
-		snprintf(buf, len, "no error");
-		return 0;
-	case F_URL:
-		snprintf(buf, len, "malformed URL");
-		return 3;
-	case F_SCHEME:
-		snprintf(buf, len, "unsupported protocol (http and https only)");
-		return 1;
-	case F_NONAME:
-		snprintf(buf, len, "no file name in the URL for -O");
-		return 23;
-	case F_DNS:
-		snprintf(buf, len, "cannot resolve the host name: %s",
-		    gai_strerror(f->err));
-		return 6;
-	case F_CONNECT:
-		snprintf(buf, len, "cannot connect: %s", strerror(-f->err));
-		return 7;
-	case F_TLS:
-		if (f->detail)
-			tls_strerror(f->detail, e, sizeof(e));
-		else
-			snprintf(e, sizeof(e), "%s", f->err == -EPROTO ?
-			    "the connection was closed" : strerror(-f->err));
-		snprintf(buf, len, "TLS handshake failed: %s", e);
-		return 35;
-	case F_VERIFY:
-		snprintf(buf, len, "certificate verification failed: %s",
-		    tls_verify_string(f->err));
-		return 60;
-	case F_TIMEOUT:
-		snprintf(buf, len, "timed out");
-		return 28;
-	case F_SEND:
-		snprintf(buf, len, "send failed: %s", strerror(-f->err));
-		return 55;
-	case F_RECV:
-		if (f->detail)
-			tls_strerror(f->detail, e, sizeof(e));
-		snprintf(buf, len, "receive failed: %s", f->detail ? e :
-		    strerror(-f->err));
-		return 56;
-	case F_EMPTY:
-		snprintf(buf, len, "empty reply from server");
-		return 52;
-	case F_PROTO:
-		snprintf(buf, len, "malformed response: %s", f->err >= 0 ?
-		    rp_strerror(f->err) : strerror(-f->err));
-		return 8;
-	case F_PARTIAL:
-		snprintf(buf, len, "the body ended early");
-		return 18;
-	case F_REDIRS:
-		snprintf(buf, len, "more than %d redirects", f->err);
-		return 47;
-	case F_HTTP:
-		snprintf(buf, len, "HTTP status %d%s", f->err, f->err / 100 == 3 ?
-		    " (redirect not followed: -L follows)" : "");
-		return 22;
-	case F_WRITE:
-		snprintf(buf, len, "cannot write the file: %s",
-		    strerror(-f->err));
-		return 23;
-	case F_NOMEM:
-		snprintf(buf, len, "out of memory");
-		return 27;
-	case F_CANCELED:
-		break;
-	}
-	snprintf(buf, len, "cancelled");
-	return 1;
+	detail(f, e, sizeof(e));
+	snprintf(buf, len, "%s%s%s", reasons[f->kind].what, !e[0] ? "" :
+	    f->kind == F_HTTP ? " " : ": ", e);
+	return reasons[f->kind].code;
 }
 
 static void print_job(const struct job *j, const char *what)
