@@ -83,8 +83,12 @@ static void resolve(const char *name, struct resolution *r,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	r->err = deadline_arm(deadline);
-	if (!r->err)
+	/* A numeric address is only parsed, which never waits: no need to
+	 * hand it to kiln's helper threads. */
+	hints.ai_flags = AI_NUMERICHOST;
+	r->err = getaddrinfo(name, NULL, &hints, &r->ai);
+	hints.ai_flags = 0;
+	if (r->err == EAI_NONAME && !(r->err = deadline_arm(deadline)))
 		r->err = kiln_getaddrinfo(name, NULL, &hints, &r->ai);
 	if (!r->err && !r->ai)
 		r->err = EAI_NONAME;
