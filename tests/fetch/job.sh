@@ -4,6 +4,7 @@
 # lines in the order given; keep-alive (connections counted in nginx's
 # log); identical URLs fetched as often as given; -i lists.
 . "${srcdir:-$(dirname "$0")/../..}/tests/fetch/lib.sh"
+CONFIGS=${KILN_FETCH_CONFIGS:-"w2 w1 nouring"}
 
 # urls MARKER: the 160 URLs.
 urls() {

@@ -1,10 +1,10 @@
 # Shared by the kiln-fetch tests: sourced, not run.  Run from the build
 # directory (as make check does), or set KILN_FETCH to the binary.  Each
 # test script starts its own private nginx (tests/fetch/nginx.sh) and
-# compares kiln-fetch with curl, the oracle, in every configuration:
-# two workers on io_uring, one worker, and KILN_NO_URING=1 (the helper
-# threads' path).  Exit codes: 0 pass, 1 fail, 77 skip (no nginx), 99
-# hard error.
+# compares kiln-fetch with curl, the oracle, in each configuration: two
+# workers on io_uring and with KILN_NO_URING=1 (the fallback), and for
+# job.sh one worker too.  Exit codes: 0 pass, 1 fail, 77 skip (no
+# nginx), 99 hard error.
 
 KILN_FETCH=${KILN_FETCH:-./tools/kiln-fetch/kiln-fetch}
 srcdir=${srcdir:-$(dirname "$0")/../..}
@@ -27,7 +27,8 @@ checks=0
 runs=0
 syncs=0
 
-CONFIGS=${KILN_FETCH_CONFIGS:-"w2 w1 nouring"}
+# Two workers on io_uring and on the fallback; job.sh adds one worker.
+CONFIGS=${KILN_FETCH_CONFIGS:-"w2 nouring"}
 
 # kiln CONFIG ARGS...: kiln-fetch in one configuration.  A sanitizer's
 # report on its stderr fails the test, and is copied to stdout, where
