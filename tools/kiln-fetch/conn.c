@@ -39,6 +39,7 @@
 #include "park.h"
 #include "table.h"
 #include "tls.h"
+#include "tool.h"
 
 struct origin {
 	struct table_node node;
@@ -258,7 +259,7 @@ int conn_take(const struct url *u, uint64_t deadline, uint64_t connect_ns,
 	}
 	if (!(c = pop_idle(o))) {
 		r = conn_open(o, u, deadline_min(deadline,
-		    connect_ns ? now_ns() + connect_ns : 0), &c, f);
+		    connect_ns ? tool_now_ns() + connect_ns : 0), &c, f);
 		if (r < 0) {
 			if (o->gated)
 				gate_leave(&o->gate);

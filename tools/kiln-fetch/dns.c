@@ -24,6 +24,7 @@
 #include "dns.h"
 #include "park.h"
 #include "table.h"
+#include "tool.h"
 
 struct resolution {
 	struct latch done;
@@ -133,7 +134,7 @@ int dns_lookup(const char *name, uint64_t deadline,
 				return e;
 			/* The resolver's deadline, not ours, ran out. */
 			if (transient(r->err) && (!deadline ||
-			    now_ns() < deadline))
+			    tool_now_ns() < deadline))
 				continue;
 		}
 		if (r->err)

@@ -30,6 +30,7 @@
 #include "parse.h"
 #include "report.h"
 #include "sink.h"
+#include "tool.h"
 #include "url.h"
 
 #define RECV_BUF (64u * 1024)
@@ -216,7 +217,7 @@ static uint64_t backoff(unsigned int attempt, long after)
 
 static void fetch_one(struct lane *l, struct job *j)
 {
-	uint64_t start = now_ns(), wait;
+	uint64_t start = tool_now_ns(), wait;
 	uint64_t deadline = opt.max_time_ns ? start + opt.max_time_ns : 0;
 	unsigned int attempt;
 	struct url u;
@@ -238,7 +239,7 @@ static void fetch_one(struct lane *l, struct job *j)
 		if (!r || attempt >= opt.retry || !transient(&j->fail))
 			break;
 		wait = backoff(attempt, after);
-		if ((deadline && now_ns() + wait >= deadline) ||
+		if ((deadline && tool_now_ns() + wait >= deadline) ||
 		    kiln_sleep(wait) < 0)
 			break;
 	}
@@ -246,7 +247,7 @@ static void fetch_one(struct lane *l, struct job *j)
 		sink_burn(opt.cpu_after);
 	url_free(&u);
 out:
-	j->ns = now_ns() - start;
+	j->ns = tool_now_ns() - start;
 	report_done(j);
 }
 
@@ -285,15 +286,14 @@ int fetch_setup(struct run *r)
 	if (!r->nlanes)
 		r->nlanes = 1;
 	atomic_init(&r->next, 0);
-	if (!(r->lanes = calloc(r->nlanes, sizeof(*r->lanes))))
-		return -ENOMEM;
+	r->lanes = xcalloc(r->nlanes, sizeof(*r->lanes));
 	for (i = 0; i < r->nlanes; i++) {
 		struct lane *l = &r->lanes[i];
 
 		l->run = r;
-		if (sink_init(&l->sink) < 0 || !(l->rp = http_new_parser()) ||
-		    !(l->buf = malloc(RECV_BUF)) ||
-		    !(l->req = malloc(REQ_BUF)))
+		l->buf = xmalloc(RECV_BUF);
+		l->req = xmalloc(REQ_BUF);
+		if (sink_init(&l->sink) < 0 || !(l->rp = http_new_parser()))
 			return -ENOMEM;
 	}
 	conn_setup(opt.max_per_host, r->nlanes);

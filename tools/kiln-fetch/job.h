@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define MAX_DIGEST 64
+#define MAX_DIGEST 64   /* KS_MAX_DIGEST, kiln-sum's largest */
 
 enum fail_kind {
 	F_NONE,

@@ -31,6 +31,7 @@
 #include "report.h"
 #include "sink.h"
 #include "tls.h"
+#include "tool.h"
 #include "url.h"
 
 static kiln_pool *pool;
@@ -66,35 +67,30 @@ static char *out_path(const char *u, struct job *j)
 	char *name, *path;
 
 	if (opt.output)
-		name = strdup(opt.output);
+		name = xstrdup(opt.output);
 	else if (!opt.remote_name)
 		return NULL;
 	else if (!(name = url_remote_name(u))) {
 		j->fail.kind = F_NONAME;
 		return NULL;
 	}
-	if (!name || !dir || name[0] == '/')
+	if (!dir || name[0] == '/')
 		return name;
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		path = NULL;
+	path = xmalloc(strlen(dir) + strlen(name) + 2);
+	sprintf(path, "%s/%s", dir, name);
 	free(name);
 	return path;
 }
 
 static struct job *make_jobs(void)
 {
-	struct job *jobs = calloc(opt.nurls, sizeof(*jobs));
+	struct job *jobs = xcalloc(opt.nurls, sizeof(*jobs));
 	size_t i;
 
-	if (!jobs)
-		return NULL;
 	for (i = 0; i < opt.nurls; i++) {
 		jobs[i].url = opt.urls[i];
 		atomic_init(&jobs[i].done, 0);
 		jobs[i].out = out_path(opt.urls[i], &jobs[i]);
-		if (!jobs[i].out && jobs[i].fail.kind == F_NONE &&
-		    (opt.output || opt.remote_name))
-			jobs[i].fail.kind = F_NOMEM;
 	}
 	return jobs;
 }
@@ -169,6 +165,7 @@ int main(int argc, char **argv)
 	pthread_t thr;
 	int dlen, r, status;
 
+	tool_set_name("kiln-fetch");
 	options_parse(argc, argv);
 	if ((dlen = sink_setup(opt.digest, opt.cpu_before ||
 	    opt.cpu_after)) < 0) {
@@ -176,9 +173,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	run.njobs = opt.nurls;
-	if (!(run.jobs = make_jobs()) || fetch_setup(&run) < 0) {
+	run.jobs = make_jobs();
+	if (fetch_setup(&run) < 0) {
 		fputs("kiln-fetch: out of memory\n", stderr);
-		return 27;
+		return 1;
 	}
 	if (opt.create_dirs && create_dirs() < 0)
 		return 23;

@@ -1,7 +1,9 @@
 /*
  * The command line.  Option names are curl's wherever curl has the
  * option, so that hands used to curl need nothing new; -i FILE (a list of
- * URLs) is wget's and aria2c's.  Used by main.c.
+ * URLs) is wget's and aria2c's; the digest options are kiln-sum's
+ * algorithms (tools/kiln-sum/hash.c).  Numbers, sizes, usage errors and
+ * --version are tools/common's.  Used by main.c.
  */
 #include "config.h"
 
@@ -13,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <kiln.h>
-
+#include "hash.h"
 #include "options.h"
+#include "tool.h"
 
 #define MAX_PARALLEL 65535u
 
@@ -29,7 +31,7 @@ struct options opt = {
 
 static size_t cap_urls;
 
-static void usage(FILE *f)
+static void usage(void)
 {
 	fputs("Usage: kiln-fetch [options] URL...\n"
 	    "       kiln-fetch [options] -i FILE [URL...]\n"
@@ -55,7 +57,8 @@ static void usage(FILE *f)
 	    "      --create-dirs       create the directories needed\n"
 	    "      --sha256            print 'DIGEST  URL' lines instead "
 	    "(also\n"
-	    "                          --sha1, --sha512, --md5, --blake2b)\n"
+	    "                          --sha1, --sha512, --md5, --blake2b,\n"
+	    "                          --xxh128 if built with libxxhash)\n"
 	    "      --progress, --no-progress  the progress line on stderr\n"
 	    "  -s, --silent            no progress, summary or error "
 	    "messages\n"
@@ -71,29 +74,7 @@ static void usage(FILE *f)
 	    "                          accepted for curl's sake (always so)\n"
 	    "  -h, --help              this help\n"
 	    "  -V, --version           the version\n"
-	    "See kiln-fetch(1).\n", f);
-}
-
-static void __attribute__((noreturn)) usage_error(const char *fmt,
-    const char *arg)
-{
-	fputs("kiln-fetch: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'kiln-fetch --help' for more information.\n", stderr);
-	exit(2);
-}
-
-static unsigned long number(const char *s, const char *what,
-    unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!isdigit((unsigned char)*s) || *end || errno || v > max)
-		usage_error(what, s);
-	return v;
+	    "See kiln-fetch(1).\n", stdout);
 }
 
 /* Seconds, maybe with a fraction, as nanoseconds (0 stays 0). */
@@ -105,57 +86,33 @@ static uint64_t seconds(const char *s, const char *what)
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end || errno || !(v >= 0) || v > 1e9)
-		usage_error(what, s);
+		tool_usage_error("%s must be a number of seconds, not '%s'",
+		    what, s);
 	return (uint64_t)llround(v * 1e9);
 }
 
-static size_t bytes(const char *s, char **end, const char *what,
-    const char *arg)
-{
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, end, 10);
-	if (!isdigit((unsigned char)*s) || errno)
-		usage_error(what, arg);
-	switch (**end) {
-	case 'k': case 'K': v <<= 10; ++*end; break;
-	case 'm': case 'M': v <<= 20; ++*end; break;
-	}
-	if (v > (1ull << 40))
-		usage_error(what, arg);
-	return (size_t)v;
-}
-
+/* --cpu-work PRE,POST: two sizes (tools/common's rule). */
 static void cpu_work(const char *s)
 {
-	char *end;
+	const char *comma = strchr(s, ',');
+	char *pre = comma ? strndup(s, (size_t)(comma - s)) : NULL;
+	size_t most = (size_t)1 << 40;
 
-	opt.cpu_before = bytes(s, &end, "invalid --cpu-work: '%s'", s);
-	if (*end != ',')
-		usage_error("invalid --cpu-work: '%s' (PRE,POST)", s);
-	opt.cpu_after = bytes(end + 1, &end, "invalid --cpu-work: '%s'", s);
-	if (*end)
-		usage_error("invalid --cpu-work: '%s'", s);
+	if (!comma || !pre || tool_parse_size(pre, 0, most,
+	    &opt.cpu_before) < 0 || tool_parse_size(comma + 1, 0, most,
+	    &opt.cpu_after) < 0)
+		tool_usage_error("--cpu-work must be PRE,POST (sizes), not "
+		    "'%s'", s);
+	free(pre);
 }
 
-static void add_url(char *u)
+static void add_url(const char *u)
 {
 	if (opt.nurls == cap_urls) {
-		size_t cap = cap_urls ? cap_urls * 2 : 64;
-		char **v = realloc(opt.urls, cap * sizeof(*v));
-
-		if (!v) {
-			fputs("kiln-fetch: out of memory\n", stderr);
-			exit(27);
-		}
-		opt.urls = v;
-		cap_urls = cap;
+		cap_urls = cap_urls ? cap_urls * 2 : 64;
+		opt.urls = xreallocarray(opt.urls, cap_urls, sizeof(*opt.urls));
 	}
-	if (!(opt.urls[opt.nurls++] = strdup(u))) {
-		fputs("kiln-fetch: out of memory\n", stderr);
-		exit(27);
-	}
+	opt.urls[opt.nurls++] = xstrdup(u);
 }
 
 /* -i: one URL a line; blank lines and '#' comments skipped. */
@@ -166,7 +123,8 @@ static void read_list(const char *path)
 	size_t cap = 0;
 
 	if (!f) {
-		fprintf(stderr, "kiln-fetch: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", tool_name(), path,
+		    strerror(errno));
 		exit(26);
 	}
 	while (getline(&line, &cap, f) >= 0) {
@@ -178,7 +136,8 @@ static void read_list(const char *path)
 			add_url(s);
 	}
 	if (ferror(f)) {
-		fprintf(stderr, "kiln-fetch: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", tool_name(), path,
+		    strerror(errno));
 		exit(26);
 	}
 	free(line);
@@ -189,82 +148,97 @@ static void read_list(const char *path)
 enum {
 	O_MAX_REDIRS = 256, O_RETRY, O_RETRY_DELAY, O_CONNECT_TIMEOUT,
 	O_CACERT, O_PARALLEL_MAX, O_PARALLEL_IMMEDIATE, O_MAX_PER_HOST,
-	O_OUTPUT_DIR, O_CREATE_DIRS, O_REMOTE_NAME_ALL, O_SHA256, O_SHA1,
-	O_SHA512, O_MD5, O_BLAKE2B, O_PROGRESS, O_NO_PROGRESS, O_WORKERS,
-	O_CPU_WORK,
+	O_OUTPUT_DIR, O_CREATE_DIRS, O_REMOTE_NAME_ALL, O_PROGRESS,
+	O_NO_PROGRESS, O_WORKERS, O_CPU_WORK,
+	O_DIGEST,       /* O_DIGEST + i: --NAME of ks_algos[i] */
 };
 
-static const struct option longopts[] = {
+/* The options but the digests', which options_parse adds from kiln-sum's
+ * table before --help and --version. */
+static const struct option fixed_longopts[] = {
+	/* What to fetch, and how far to follow it. */
 	{ "input-file", required_argument, NULL, 'i' },
 	{ "location", no_argument, NULL, 'L' },
 	{ "max-redirs", required_argument, NULL, O_MAX_REDIRS },
+	{ "user-agent", required_argument, NULL, 'A' },
+	/* Failures: retries, time bounds, certificates. */
 	{ "retry", required_argument, NULL, O_RETRY },
 	{ "retry-delay", required_argument, NULL, O_RETRY_DELAY },
 	{ "connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT },
 	{ "max-time", required_argument, NULL, 'm' },
 	{ "insecure", no_argument, NULL, 'k' },
 	{ "cacert", required_argument, NULL, O_CACERT },
+	/* How much at once. */
 	{ "parallel", no_argument, NULL, 'Z' },
 	{ "parallel-max", required_argument, NULL, O_PARALLEL_MAX },
 	{ "parallel-immediate", no_argument, NULL, O_PARALLEL_IMMEDIATE },
 	{ "max-per-host", required_argument, NULL, O_MAX_PER_HOST },
+	{ "workers", required_argument, NULL, O_WORKERS },
+	/* Where the bodies go. */
 	{ "remote-name", no_argument, NULL, 'O' },
 	{ "remote-name-all", no_argument, NULL, O_REMOTE_NAME_ALL },
 	{ "output", required_argument, NULL, 'o' },
 	{ "output-dir", required_argument, NULL, O_OUTPUT_DIR },
 	{ "create-dirs", no_argument, NULL, O_CREATE_DIRS },
-	{ "sha256", no_argument, NULL, O_SHA256 },
-	{ "sha1", no_argument, NULL, O_SHA1 },
-	{ "sha512", no_argument, NULL, O_SHA512 },
-	{ "md5", no_argument, NULL, O_MD5 },
-	{ "blake2b", no_argument, NULL, O_BLAKE2B },
+	/* What is said. */
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
 	{ "silent", no_argument, NULL, 's' },
 	{ "show-error", no_argument, NULL, 'S' },
 	{ "fail", no_argument, NULL, 'f' },
-	{ "user-agent", required_argument, NULL, 'A' },
-	{ "workers", required_argument, NULL, O_WORKERS },
+	/* Benchmarks. */
 	{ "cpu-work", required_argument, NULL, O_CPU_WORK },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
 };
 
-/* Options that take numbers and names; 0 if c is not one of them. */
+#define NFIXED (sizeof(fixed_longopts) / sizeof(fixed_longopts[0]))
+
+static struct option *make_longopts(void)
+{
+	static const struct option tail[] = { TOOL_COMMON_LONGOPTS };
+	struct option *o = xcalloc(NFIXED + ks_nalgos + 3, sizeof(*o));
+	size_t i;
+
+	memcpy(o, fixed_longopts, sizeof(fixed_longopts));
+	for (i = 0; i < ks_nalgos; i++) {
+		o[NFIXED + i].name = ks_algos[i].name;
+		o[NFIXED + i].has_arg = no_argument;
+		o[NFIXED + i].val = O_DIGEST + (int)i;
+	}
+	memcpy(o + NFIXED + ks_nalgos, tail, sizeof(tail));
+	return o;
+}
+
+/* Options that take numbers; 0 if c is not one of them. */
 static int value_option(int c, const char *arg)
 {
 	switch (c) {
 	case O_MAX_REDIRS:
 		opt.max_redirs = strcmp(arg, "-1") == 0 ? -1 :
-		    (long)number(arg, "invalid --max-redirs: '%s'", 1000000);
+		    (long)tool_number(arg, "--max-redirs", 0, 1000000);
 		return 1;
 	case O_RETRY:
-		opt.retry = (unsigned int)number(arg, "invalid --retry: '%s'",
+		opt.retry = (unsigned int)tool_number(arg, "--retry", 0,
 		    1000000);
 		return 1;
 	case O_RETRY_DELAY:
-		opt.retry_delay_ns = seconds(arg, "invalid --retry-delay: '%s'");
+		opt.retry_delay_ns = seconds(arg, "--retry-delay");
 		return 1;
 	case O_CONNECT_TIMEOUT:
-		opt.connect_ns = seconds(arg, "invalid --connect-timeout: '%s'");
+		opt.connect_ns = seconds(arg, "--connect-timeout");
 		return 1;
 	case 'm':
-		opt.max_time_ns = seconds(arg, "invalid --max-time: '%s'");
+		opt.max_time_ns = seconds(arg, "--max-time");
 		return 1;
 	case O_PARALLEL_MAX:
-		opt.parallel_max = (unsigned int)number(arg,
-		    "invalid --parallel-max: '%s'", MAX_PARALLEL);
-		if (!opt.parallel_max)
-			usage_error("invalid --parallel-max: '%s'", arg);
+		opt.parallel_max = (unsigned int)tool_number(arg,
+		    "--parallel-max", 1, MAX_PARALLEL);
 		return 1;
 	case O_MAX_PER_HOST:
-		opt.max_per_host = (unsigned int)number(arg,
-		    "invalid --max-per-host: '%s'", MAX_PARALLEL);
+		opt.max_per_host = (unsigned int)tool_number(arg,
+		    "--max-per-host", 0, MAX_PARALLEL);
 		return 1;
 	case O_WORKERS:
-		opt.workers = (unsigned int)number(arg,
-		    "invalid --workers: '%s'", 4096);
+		opt.workers = tool_workers(arg);
 		return 1;
 	case O_CPU_WORK:
 		cpu_work(arg);
@@ -275,12 +249,10 @@ static int value_option(int c, const char *arg)
 
 static int flag_option(int c, const char *arg)
 {
-	static const char *const digests[] = {
-		[O_SHA256 - O_SHA256] = "SHA256", [O_SHA1 - O_SHA256] = "SHA1",
-		[O_SHA512 - O_SHA256] = "SHA512", [O_MD5 - O_SHA256] = "MD5",
-		[O_BLAKE2B - O_SHA256] = "BLAKE2B-512",
-	};
-
+	if (c >= O_DIGEST && (size_t)(c - O_DIGEST) < ks_nalgos) {
+		opt.digest = ks_algos[c - O_DIGEST].name;
+		return 1;
+	}
 	switch (c) {
 	case 'L': opt.follow = 1; break;
 	case 'k': opt.insecure = 1; break;
@@ -289,9 +261,6 @@ static int flag_option(int c, const char *arg)
 	case 'o': opt.output = arg; break;
 	case O_OUTPUT_DIR: opt.output_dir = arg; break;
 	case O_CREATE_DIRS: opt.create_dirs = 1; break;
-	case O_SHA256: case O_SHA1: case O_SHA512: case O_MD5: case O_BLAKE2B:
-		opt.digest = digests[c - O_SHA256];
-		break;
 	case O_PROGRESS: opt.progress = 1; break;
 	case O_NO_PROGRESS: opt.progress = 0; break;
 	case 's': opt.silent = 1; break;
@@ -306,32 +275,20 @@ static int flag_option(int c, const char *arg)
 
 void options_parse(int argc, char **argv)
 {
+	struct option *longopts = make_longopts();
 	int c;
 
 	while ((c = getopt_long(argc, argv, "i:Lm:kOo:sSfA:ZhV", longopts,
-	    NULL)) != -1) {
-		if (value_option(c, optarg) || flag_option(c, optarg))
-			continue;
-		if (c == 'h') {
-			usage(stdout);
-			exit(0);
-		}
-		if (c == 'V') {
-			printf("kiln-fetch (kiln) %d.%d.%d\n",
-			    KILN_VERSION_MAJOR, KILN_VERSION_MINOR,
-			    KILN_VERSION_PATCH);
-			exit(0);
-		}
-		fputs("Try 'kiln-fetch --help' for more information.\n",
-		    stderr);
-		exit(2);
-	}
+	    NULL)) != -1)
+		if (!value_option(c, optarg) && !flag_option(c, optarg))
+			tool_common_option(c, usage);
+	free(longopts);
 	for (; optind < argc; optind++)
 		add_url(argv[optind]);
 	if (!opt.nurls)
-		usage_error("%s", "no URL given");
+		tool_usage_error("no URL given");
 	if (opt.output && (opt.nurls != 1 || opt.remote_name))
-		usage_error("%s", "-o takes one URL, and not with -O");
+		tool_usage_error("-o takes one URL, and not with -O");
 	if (!opt.agent)
 		opt.agent = "kiln-fetch/" PACKAGE_VERSION;
 }

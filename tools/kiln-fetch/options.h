@@ -17,7 +17,7 @@ struct options {
 	int remote_name;                /* -O */
 	const char *output_dir, *output;
 	int create_dirs;
-	const char *digest;             /* OpenSSL's name, or NULL */
+	const char *digest;             /* kiln-sum's algorithm, or NULL */
 	int progress;                   /* -1: if stderr is a terminal */
 	int silent, show_error;
 	unsigned int workers;           /* 0: kiln's default */

@@ -26,20 +26,12 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <kiln.h>
 
 #include "park.h"
-
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "tool.h"
 
 int deadline_arm(uint64_t deadline)
 {
@@ -47,7 +39,7 @@ int deadline_arm(uint64_t deadline)
 
 	if (!deadline)
 		return 0;
-	now = now_ns();
+	now = tool_now_ns();
 	if (now >= deadline)
 		return -ETIME;
 	return kiln_timeout(deadline - now);

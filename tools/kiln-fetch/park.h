@@ -9,13 +9,11 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t now_ns(void);
-
 /*
- * Bound the calling task's next kiln I/O call by deadline (now_ns() time;
- * 0: no bound).  Returns 0, or -ETIME if the deadline has passed already.
- * Call it immediately before the call it bounds (see kiln_timeout(3)).
+ * Bound the calling task's next kiln I/O call by deadline (tool_now_ns()
+ * time; 0: no bound).  Returns 0, or -ETIME if the deadline has passed
+ * already.  Call it immediately before the call it bounds (see
+ * kiln_timeout(3)).
  */
 int deadline_arm(uint64_t deadline);
 

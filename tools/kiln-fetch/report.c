@@ -24,11 +24,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "line.h"
 #include "options.h"
-#include "park.h"
 #include "parse.h"
 #include "report.h"
 #include "tls.h"
+#include "tool.h"
 
 #define PROGRESS_MIN_URLS 8
 #define PROGRESS_DELAY_MS 300
@@ -56,7 +57,7 @@ int report_setup(struct job *j, size_t n, unsigned int digest_len)
 	progress = opt.progress > 0 || (opt.progress < 0 && !opt.silent &&
 	    n >= PROGRESS_MIN_URLS && isatty(STDERR_FILENO));
 	stdout_tty = isatty(STDOUT_FILENO);
-	start_ns = now_ns();
+	start_ns = tool_now_ns();
 	return 0;
 }
 
@@ -108,7 +109,7 @@ static void progress_draw(void)
 {
 	double mib = (double)atomic_load_explicit(&bytes_in,
 	    memory_order_relaxed) / (1024 * 1024);
-	double secs = (double)(now_ns() - start_ns) * 1e-9;
+	double secs = (double)(tool_now_ns() - start_ns) * 1e-9;
 
 	fprintf(stderr, "\rkiln-fetch: %zu/%zu URLs, %.1f MiB, %.1f MiB/s, "
 	    "%u in flight\033[K",
@@ -133,7 +134,7 @@ static void wait_done(struct job *j)
 		int ms = -1;
 
 		if (progress) {
-			uint64_t age = (now_ns() - start_ns) / 1000000;
+			uint64_t age = (tool_now_ns() - start_ns) / 1000000;
 
 			ms = age < PROGRESS_DELAY_MS ?
 			    (int)(PROGRESS_DELAY_MS - age) : PROGRESS_TICK_MS;
@@ -228,7 +229,6 @@ static int describe(const struct failure *f, char *buf, size_t len)
 static void print_job(const struct job *j, const char *what)
 {
 	char hex[2 * MAX_DIGEST + 1];
-	unsigned int i;
 
 	if (stdout_tty)
 		progress_erase();
@@ -236,8 +236,7 @@ static void print_job(const struct job *j, const char *what)
 		printf("%03u %" PRIu64 " %.3f %s\n", j->status, j->bytes,
 		    (double)j->ns * 1e-9, j->url);
 	} else if (j->fail.kind == F_NONE) {
-		for (i = 0; i < dlen; i++)
-			snprintf(hex + 2 * i, 3, "%02x", j->digest[i]);
+		ks_hex(hex, j->digest, dlen);
 		printf("%s  %s\n", hex, j->url);
 	}
 	if (j->fail.kind != F_NONE && (!opt.silent || opt.show_error)) {
@@ -270,7 +269,7 @@ int report_all(void)
 	if (!opt.silent) {
 		fprintf(stderr, "Downloaded %zu URL%s in %.2f s", njobs - failed,
 		    njobs - failed == 1 ? "" : "s",
-		    (double)(now_ns() - start_ns) * 1e-9);
+		    (double)(tool_now_ns() - start_ns) * 1e-9);
 		if (failed)
 			fprintf(stderr, ", %zu failed", failed);
 		fputc('\n', stderr);

@@ -5,7 +5,8 @@
  * once the body is complete, and removed after a failure: a failed
  * download never leaves a partial file under its final name.  The digest
  * is updated as the body streams in, on the task's worker, while other
- * URLs wait on the network.  Used by fetch.c.
+ * URLs wait on the network, with kiln-sum's hashers (tools/kiln-sum/hash.c,
+ * no kiln in them).  Used by fetch.c.
  */
 #include "config.h"
 
@@ -16,8 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <kiln.h>
 
 #include "sink.h"
@@ -26,42 +25,48 @@
 /* --cpu-work hashes in slices, letting the worker reap its ring between. */
 #define BURN_SLICE (256u * 1024)
 
-static EVP_MD *md_type;
-static EVP_MD *burn_type;
+static struct ks_hash digest, burner;
 
-int sink_setup(const char *evp_name, int burn)
+int sink_setup(const char *algo, int burn)
 {
-	if (burn && !(burn_type = EVP_MD_fetch(NULL, "SHA256", NULL)))
+	if (burn && ks_hash_open(&burner, ks_algo_find("sha256")) < 0)
 		return -1;
-	if (!evp_name)
+	if (!algo)
 		return 0;
-	if (!(md_type = EVP_MD_fetch(NULL, evp_name, NULL)))
+	if (ks_hash_open(&digest, ks_algo_find(algo)) < 0)
 		return -1;
-	return EVP_MD_get_size(md_type);
+	return (int)digest.algo->size;
 }
 
 void sink_cleanup(void)
 {
-	EVP_MD_free(md_type);
-	EVP_MD_free(burn_type);
-	md_type = burn_type = NULL;
+	if (digest.algo)
+		ks_hash_close(&digest);
+	if (burner.algo)
+		ks_hash_close(&burner);
+	memset(&digest, 0, sizeof(digest));
+	memset(&burner, 0, sizeof(burner));
 }
 
 int sink_init(struct sink *s)
 {
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, sizeof(s[0]));
 	s->fd = -1;
-	if (md_type && !(s->md = EVP_MD_CTX_new()))
-		return -ENOMEM;
+	if (digest.algo) {
+		if (ks_hasher_new(&s->h, &digest) < 0)
+			return -ENOMEM;
+		s->hashing = 1;
+	}
 	return 0;
 }
 
 void sink_fini(struct sink *s)
 {
 	sink_abort(s);
-	EVP_MD_CTX_free(s->md);
+	if (s->hashing)
+		ks_hasher_free(&s->h);
 	free(s->buf);
-	s->md = NULL;
+	s->hashing = 0;
 	s->buf = NULL;
 }
 
@@ -81,10 +86,10 @@ static char *temp_name(const char *path, unsigned long id)
 
 int sink_begin(struct sink *s, const char *path, unsigned long id)
 {
-	int fd;
+	int fd, r;
 
-	if (s->md && EVP_DigestInit_ex2(s->md, md_type, NULL) != 1)
-		return -ENOMEM;
+	if (s->hashing && (r = ks_hasher_init(&s->h, digest.algo->size)) < 0)
+		return r;
 	s->fill = 0;
 	s->off = 0;
 	if (!path)
@@ -131,8 +136,8 @@ int sink_write(struct sink *s, const char *p, size_t n)
 {
 	int r;
 
-	if (s->md && EVP_DigestUpdate(s->md, p, n) != 1)
-		return -ENOMEM;
+	if (s->hashing && (r = ks_hasher_update(&s->h, p, n)) < 0)
+		return r;
 	if (s->fd < 0)
 		return 0;
 	while (n) {
@@ -152,8 +157,8 @@ int sink_end(struct sink *s, unsigned char *md)
 {
 	int r = 0, c;
 
-	if (s->md && EVP_DigestFinal_ex(s->md, md, NULL) != 1)
-		r = -ENOMEM;
+	if (s->hashing)
+		r = ks_hasher_final(&s->h, md);
 	if (s->fd < 0)
 		return r;
 	if (!r)
@@ -188,20 +193,20 @@ void sink_abort(struct sink *s)
 void sink_burn(size_t n)
 {
 	static const unsigned char zeros[BURN_SLICE];
-	unsigned char out[EVP_MAX_MD_SIZE];
-	EVP_MD_CTX *c;
+	unsigned char out[KS_MAX_DIGEST];
+	struct ks_hasher h;
 
-	if (!n || !burn_type || !(c = EVP_MD_CTX_new()))
+	if (!n || !burner.algo || ks_hasher_new(&h, &burner) < 0)
 		return;
-	EVP_DigestInit_ex2(c, burn_type, NULL);
+	(void)ks_hasher_init(&h, burner.algo->size);
 	while (n) {
 		size_t k = n < BURN_SLICE ? n : BURN_SLICE;
 
-		EVP_DigestUpdate(c, zeros, k);
+		(void)ks_hasher_update(&h, zeros, k);
 		n -= k;
 		if (n)
 			kiln_yield();
 	}
-	EVP_DigestFinal_ex(c, out, NULL);
-	EVP_MD_CTX_free(c);
+	(void)ks_hasher_final(&h, out);
+	ks_hasher_free(&h);
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hash.h"
+
 struct sink {
 	const char *path;       /* the file, or NULL */
 	char *tmp;              /* its temporary name while written */
@@ -17,15 +19,16 @@ struct sink {
 	off_t off;
 	char *buf;              /* data not yet written */
 	size_t fill;
-	void *md;               /* the digest's EVP_MD_CTX, or NULL */
+	struct ks_hasher h;     /* the body's digest (kiln-sum's hashers) */
+	int hashing;
 };
 
 /*
- * Hash bodies with OpenSSL's digest evp_name ("SHA256"...; NULL: none),
+ * Hash bodies with kiln-sum's algorithm algo ("sha256"...; NULL: none),
  * and make sink_burn ready if burn.  Before the run.  Returns the
  * digest's size in bytes (0 without one), or -1 if OpenSSL lacks it.
  */
-int sink_setup(const char *evp_name, int burn);
+int sink_setup(const char *algo, int burn);
 void sink_cleanup(void);
 
 /* A sink for one lane: 0 or -ENOMEM.  sink_fini frees it. */
