@@ -196,7 +196,7 @@ nginx_start() {
 	tries=0
 	while [ $tries -lt 8 ]; do
 		tries=$((tries + 1))
-		base=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 3000 * 4))
+		base=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 2400 * 5))
 		HTTP=$base HTTP2=$((base + 1)) HTTPS=$((base + 2))
 		HTTPS_OTHER_CA=$((base + 3)) HTTPS_WRONG_NAME=$((base + 4))
 		nginx_conf "$d"
