@@ -68,12 +68,12 @@ fail=0
 if [ "$mode" != sysctl ]; then
 	# The configurations that leave the choice to the pool; KILN_NO_URING
 	# (nouring) would take the fallback whatever the kernel says.
-	if [ -x "$b/tools/kiln-sum" ]; then
+	if [ -f "$b/tools/kiln-sum/kiln-sum" ]; then
 		KILN_SUM_CONFIGS="w2 w1" srcdir=$srcdir \
 		    "$@" "${SHELL:-/bin/sh}" "$srcdir/tests/sum/compare.sh" ||
 		    fail=1
 	else
-		echo "no-uring.sh: $b/tools/kiln-sum not built: its" \
+		echo "no-uring.sh: $b/tools/kiln-sum/kiln-sum not built: its" \
 		    "comparison left out"
 	fi
 fi
