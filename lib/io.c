@@ -10,27 +10,34 @@
  *    CQE makes the fiber ready on that worker (where idle workers may steal
  *    it).  Nothing races with the park: only this thread reaps this ring,
  *    and it reaps only after the fiber has switched out.
- *  - on a worker without a ring: a read or write that can complete without
- *    waiting (the page cache, a pipe with data) completes at once, in the
- *    task, as a plain pread would.  Anything else parks the fiber and, once
- *    it is switched out (the after-park hook), goes to the helper threads of
- *    offload.c, which make the system call (sys.c) and hand the fiber back
- *    through its worker's inbox.  kiln_sleep uses a timer heap instead.
+ *  - on a worker without a ring (the fallback): the call is first tried
+ *    without blocking (RWF_NOWAIT, MSG_DONTWAIT, a non-blocking listener's
+ *    accept4): a page-cache hit or a socket with data completes at once, in
+ *    the task.  A call on a socket or pipe that would block registers in
+ *    the worker's epoll set (poller.c) and parks; once the descriptor is
+ *    ready the task tries again.  What cannot be polled (a regular file not
+ *    in the page cache, openat, fsync, close, a blocking listener) parks
+ *    and, once switched out (the after-park hook), goes to the helper
+ *    threads of offload.c, which make the system call (sys.c) and hand the
+ *    fiber back through its worker's inbox.  kiln_sleep uses a timer heap.
  *  - outside a pool: the plain system call (sys.c), same return convention.
  *
  * A one-shot timeout (kiln_timeout) bounds the next call: with a ring, an
- * IORING_OP_LINK_TIMEOUT linked to the operation; in the fallback, a poll
- * of the descriptor before the call (for calls that can wait forever).
+ * IORING_OP_LINK_TIMEOUT linked to the operation; in the fallback, a timer
+ * in the worker's heap for an epoll wait, or a poll of the descriptor
+ * before the call on a helper.  kiln_getaddrinfo's work on the helpers is
+ * a helper wait (below), which the task may give up on.
  *
  * Sleeping and waking.  An idle worker sleeps in kiln__io_idle: in its
  * ring (io_uring_submit_and_wait, with a read of its wake-up eventfd kept
- * in the ring), or without a ring in ppoll(2) on that eventfd, bounded by
- * its next timer.  kiln__io_wake writes the eventfd, whose count keeps a
- * wake-up that comes before the sleep: none is lost.  Deciding when to
- * sleep and whom to wake is worker.c's (the Dekker protocol there).
+ * in the ring), or without a ring in epoll_pwait2 on its epoll set, which
+ * holds that eventfd, bounded by its next timer.  kiln__io_wake writes the
+ * eventfd, whose count keeps a wake-up that comes before the sleep: none
+ * is lost.  Deciding when to sleep and whom to wake is worker.c's (the
+ * Dekker protocol there).
  *
  * Layers: the calls come down from kiln.h to here, go on to ring.c, or to
- * offload.c and sys.c, and come back up only through park.h.
+ * poller.c, offload.c and sys.c, and come back up only through park.h.
  */
 #include "config.h"
 
