@@ -63,20 +63,29 @@ int kiln__fiber_create(struct kiln__fiber **out, size_t stack_size)
 	return 0;
 }
 
-void kiln__fiber_destroy(struct kiln__fiber *f)
+/*
+ * Tell the sanitizers that the frames on f's stack are gone (they were
+ * abandoned, not returned from).  ASan: their redzones stay poisoned
+ * otherwise, also after munmap, and memory mapped there later by a raw
+ * system call (liburing's rings) would look like a stack underflow.
+ * TSan: the fiber's shadow stack goes with them.
+ */
+static void forget_frames(struct kiln__fiber *f)
 {
 #ifdef __SANITIZE_ADDRESS__
-	/*
-	 * Frames abandoned on this stack left poisoned redzones behind, and
-	 * munmap does not clear them: memory mapped here later by a raw
-	 * system call (liburing's rings) would look like a stack underflow.
-	 */
 	ASAN_UNPOISON_MEMORY_REGION(f->lo, f->len);
 #endif
 #ifdef __SANITIZE_THREAD__
 	if (f->tsan)
 		__tsan_destroy_fiber(f->tsan);
+	f->tsan = NULL;
 #endif
+	(void)f;
+}
+
+void kiln__fiber_destroy(struct kiln__fiber *f)
+{
+	forget_frames(f);
 	munmap(f->map, f->map_len);
 	kiln__free(f);
 }
@@ -104,14 +113,8 @@ void kiln__fiber_native(struct kiln__fiber *f)
 /* Make f begin at entry() when next switched to; its old frames are gone. */
 void kiln__fiber_start(struct kiln__fiber *f, void (*entry)(void))
 {
-#ifdef __SANITIZE_ADDRESS__
-	/* Frames abandoned on this stack left poisoned redzones behind. */
-	ASAN_UNPOISON_MEMORY_REGION(f->lo, f->len);
-#endif
+	forget_frames(f);
 #ifdef __SANITIZE_THREAD__
-	/* A fresh shadow stack, not the abandoned one. */
-	if (f->tsan)
-		__tsan_destroy_fiber(f->tsan);
 	f->tsan = __tsan_create_fiber(0);
 #endif
 #ifdef KILN_FIBER_UCONTEXT

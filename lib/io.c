@@ -10,16 +10,8 @@
  *    CQE makes the fiber ready on that worker (where idle workers may steal
  *    it).  Nothing races with the park: only this thread reaps this ring,
  *    and it reaps only after the fiber has switched out.
- *  - on a worker without a ring (the fallback): the call is first tried
- *    without blocking (RWF_NOWAIT, MSG_DONTWAIT, a non-blocking listener's
- *    accept4): a page-cache hit or a socket with data completes at once, in
- *    the task.  A call on a socket or pipe that would block registers in
- *    the worker's epoll set (poller.c) and parks; once the descriptor is
- *    ready the task tries again.  What cannot be polled (a regular file not
- *    in the page cache, openat, fsync, close, a blocking listener) parks
- *    and, once switched out (the after-park hook), goes to the helper
- *    threads of offload.c, which make the system call (sys.c) and hand the
- *    fiber back through its worker's inbox.  kiln_sleep uses a timer heap.
+ *  - on a worker without a ring: fallback.c (non-blocking attempts, the
+ *    worker's epoll set, helper threads, a timer heap).
  *  - outside a pool: the plain system call (sys.c), same return convention.
  *
  * A one-shot timeout (kiln_timeout) bounds the next call: with a ring, an
@@ -30,20 +22,19 @@
  *
  * Sleeping and waking.  An idle worker sleeps in kiln__io_idle: in its
  * ring (io_uring_submit_and_wait, with a read of its wake-up eventfd kept
- * in the ring), or without a ring in epoll_pwait2 on its epoll set, which
- * holds that eventfd, bounded by its next timer.  kiln__io_wake writes the
- * eventfd, whose count keeps a wake-up that comes before the sleep: none
- * is lost.  Deciding when to sleep and whom to wake is worker.c's (the
- * Dekker protocol there).
+ * in the ring), or without a ring in its epoll set, which holds that
+ * eventfd (fallback.c).  kiln__io_wake writes the eventfd, whose count
+ * keeps a wake-up that comes before the sleep: none is lost.  Deciding
+ * when to sleep and whom to wake is worker.c's (the Dekker protocol there).
  *
  * Layers: the calls come down from kiln.h to here, go on to ring.c, or to
- * poller.c, offload.c and sys.c, and come back up only through park.h.
+ * fallback.c (and from there poller.c, offload.c, sys.c), and come back up
+ * only through park.h.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stddef.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -55,8 +46,8 @@
 #include "io.h"
 #include "kiln.h"
 #include "offload.h"
+#include "op.h"
 #include "park.h"
-#include "poller.h"
 #include "sys.h"
 #include "uring-compat.h"
 
@@ -66,22 +57,6 @@
 #define UD_TAGS (UD_TIMEOUT | UD_HELPER)
 
 static void helper_timer_fired(struct kiln__timer *t, void *ctx, int res);
-
-/* One operation in flight; lives in the frame of the task that waits. */
-struct kiln__io {
-	struct kiln__sys call;
-	struct kiln__fiber *fiber;    /* the parked fiber */
-	struct kiln__wio *wio;        /* the worker it parked on */
-	struct __kernel_timespec kts; /* TIMEOUT / LINK_TIMEOUT operand */
-	struct kiln__timer timer;     /* fallback: sleep, or a wait's bound */
-	struct kiln__pollwait pw;     /* fallback: waiting for readiness */
-	struct kiln__work work;       /* fallback: the helpers' item */
-	int timed;                    /* fallback: timer is in the heap */
-	int res;
-	int again;            /* fallback: the helpers' queue was full */
-	unsigned int waiting; /* CQEs still due */
-	int expired;          /* the linked timeout fired */
-};
 
 /*
  * The most one read or write moves, as in Linux's own read(2): a longer
@@ -198,18 +173,6 @@ static void on_cqe(void *ctx, uint64_t ud, int res)
 		kiln__fiber_ready(w, io->fiber);
 }
 
-/* A fallback sleep is due: io->fiber may run again (NULL: see sleep_timer). */
-static void sleep_fired(struct kiln__timer *t, void *ctx, int res)
-{
-	struct kiln__io *io = (struct kiln__io *)(void *)((char *)t -
-	    offsetof(struct kiln__io, timer));
-
-	io->res = res;
-	io->waiting = 0;
-	if (io->fiber)
-		kiln__fiber_ready(ctx, io->fiber);
-}
-
 /* Park until a ring CQE for io arrives.  On a worker with a ring. */
 static void via_ring(struct kiln__wio *w, struct kiln__io *io)
 {
@@ -239,201 +202,6 @@ static void via_ring(struct kiln__wio *w, struct kiln__io *io)
 	io->fiber = NULL;
 	while (io->waiting)
 		kiln__ring_wait(r, on_cqe, w);
-}
-
-/* kiln_sleep without a ring: a timer in the worker's heap. */
-static void sleep_timer(struct kiln__wio *w, struct kiln__io *io)
-{
-	io->timer.deadline = kiln__deadline(io->call.ns);
-	io->timer.fire = sleep_fired;
-	io->waiting = 1;
-	if (kiln__timers_add(&w->timers, &io->timer) < 0) {
-		io->res = (int)kiln__sys_call(&io->call, -1);
-		return;
-	}
-	if (kiln__park(NULL, NULL) == 0)
-		return;
-	/*
-	 * No fiber to go on with: the timer is in the heap; wait for it here,
-	 * on this worker, without being queued when due.  The pool's cancel
-	 * eventfd ends the wait once destroy begins (kiln__io_reap then
-	 * cancels the timer).
-	 */
-	io->fiber = NULL;
-	while (io->waiting) {
-		uint64_t now = kiln__now_ns();
-		uint64_t next = kiln__timers_next(&w->timers);
-		struct timespec ts = kiln__ts(kiln__ns_until(next, now));
-		struct pollfd p = { .fd = w->pool->cancel_fd, .events = POLLIN };
-
-		ppoll(&p, 1, next == KILN__NEVER ? NULL : &ts, NULL);
-		kiln__io_reap(w, 1);
-	}
-}
-
-/* On a helper thread: the call, then the fiber goes back to its worker. */
-static void helper_call(struct kiln__work *work)
-{
-	struct kiln__io *io = (struct kiln__io *)(void *)((char *)work -
-	    offsetof(struct kiln__io, work));
-
-	io->res = (int)kiln__sys_call(&io->call, io->wio->pool->cancel_fd);
-	kiln__fiber_ready_remote(io->wio, io->fiber);
-}
-
-/* After the park: the fiber is switched out, so a helper may now finish
- * the call and resume it. */
-static void to_helpers(struct kiln__fiber *f, void *arg)
-{
-	struct kiln__io *io = arg;
-	struct kiln__wio *w = io->wio;
-	int ret = kiln__offload_submit(w->pool->offload, &io->work);
-
-	if (ret == 0)
-		return;
-	/* Not queued: f tries again after others ran, or (no helper could
-	 * be started at all) makes the call itself. */
-	io->again = ret;
-	kiln__fiber_ready(w, f);
-	kiln__wake_idle(w);
-}
-
-/* The descriptor is ready (or the wait was cancelled: revents 0). */
-static void poll_ready(struct kiln__pollwait *pw, void *ctx)
-{
-	struct kiln__io *io = (struct kiln__io *)(void *)((char *)pw -
-	    offsetof(struct kiln__io, pw));
-	struct kiln__wio *w = ctx;
-
-	if (io->timed)
-		kiln__timers_remove(&w->timers, &io->timer);
-	io->timed = 0;
-	io->res = pw->revents ? 0 : -ECANCELED;
-	if (io->fiber)  /* NULL: its task waits in place (wait_ready) */
-		kiln__fiber_ready(w, io->fiber);
-}
-
-/* The wait's bound passed (res 0) or destroy cancelled it (res < 0). */
-static void poll_timer_fired(struct kiln__timer *t, void *ctx, int res)
-{
-	struct kiln__io *io = (struct kiln__io *)(void *)((char *)t -
-	    offsetof(struct kiln__io, timer));
-	struct kiln__wio *w = ctx;
-
-	io->timed = 0;
-	kiln__poller_remove(&w->poller, &io->pw);
-	io->res = res ? res : -ETIME;
-	if (io->fiber)
-		kiln__fiber_ready(w, io->fiber);
-}
-
-/*
- * Park until io's descriptor is ready for events, bounded by deadline end.
- * 0 once ready, -ETIME, -ECANCELED, or another negative errno if the
- * descriptor cannot be waited for here (then nothing waited).
- */
-static int wait_ready(struct kiln__wio *w, struct kiln__io *io, short events,
-    uint64_t end)
-{
-	int ret;
-
-	/* Acquire: pairs with the release store in kiln__io_pool_close. */
-	if (atomic_load_explicit(&w->pool->closing, memory_order_acquire))
-		return -ECANCELED;
-	if (end != KILN__NEVER && kiln__now_ns() >= end)
-		return -ETIME;
-	io->pw.fd = io->call.fd;
-	io->pw.events = (uint16_t)events;
-	io->pw.ready = poll_ready;
-	ret = kiln__poller_add(&w->poller, &io->pw);
-	if (ret < 0)
-		return ret;
-	io->timed = 0;
-	io->timer.deadline = end;
-	io->timer.fire = poll_timer_fired;
-	if (end != KILN__NEVER && kiln__timers_add(&w->timers, &io->timer) == 0)
-		io->timed = 1;
-	/* As with a ring: nothing can make us ready before we have parked,
-	 * since only this thread collects this poller's events. */
-	if (kiln__park(NULL, NULL) < 0) {
-		/* No fiber to go on with: collect events here until ours. */
-		io->fiber = NULL;
-		io->res = 1;
-		while (io->res == 1) {
-			kiln__io_idle(w);
-			kiln__io_reap(w, 1);
-		}
-		return io->res;
-	}
-	return io->res;
-}
-
-/*
- * The fallback for calls on descriptors: try without blocking, and each
- * time it would block, wait in the worker's epoll set and try again.  1 if
- * done (io->res), 0 if the helpers must make the call.
- */
-static int via_poller(struct kiln__wio *w, struct kiln__io *io)
-{
-	uint64_t end = io->call.timeout ? kiln__deadline(io->call.timeout) :
-	    KILN__NEVER;
-	int ret, connecting = io->call.op == KILN__OP_CONNECT;
-	long r;
-
-	if (!w->use_poller) {
-		/* Only what needs no wait; the helpers do the rest. */
-		if (!connecting && kiln__sys_try(&io->call, &r) > 0) {
-			io->res = (int)r;
-			return 1;
-		}
-		return 0;
-	}
-	ret = connecting ? kiln__sys_connect_start(&io->call, &r) :
-	    kiln__sys_try(&io->call, &r);
-	while (ret == 0) {
-		ret = wait_ready(w, io, connecting ? POLLOUT :
-		    kiln__sys_events(&io->call), end);
-		/* The task may have resumed on another worker: wait in its
-		 * poller next time, never in the one it left. */
-		w = kiln__wio_self();
-		/* A connect in progress cannot go to the helpers. */
-		if (ret == -ETIME || ret == -ECANCELED ||
-		    (ret < 0 && connecting)) {
-			io->res = ret;
-			return 1;
-		}
-		if (ret < 0)
-			return 0;
-		if (connecting) {
-			r = kiln__sys_connect_result(io->call.fd);
-			break;
-		}
-		ret = kiln__sys_try(&io->call, &r);
-	}
-	if (ret < 0)
-		return 0;
-	io->res = (int)r;
-	return 1;
-}
-
-static void via_helpers(struct kiln__wio *w, struct kiln__io *io)
-{
-	if (io->call.op == KILN__OP_SLEEP) {
-		sleep_timer(w, io);
-		return;
-	}
-	if (via_poller(w, io))
-		return;
-	w = kiln__wio_self();
-	io->wio = w;
-	io->work.fn = helper_call;
-	do {
-		io->again = 0;
-		if (kiln__park(to_helpers, io) < 0)
-			io->again = -ENOMEM;
-	} while (io->again == -EBUSY);  /* the queue was full */
-	if (io->again)
-		io->res = (int)kiln__sys_call(&io->call, -1);
 }
 
 static long io_call(struct kiln__io *io)
@@ -466,7 +234,7 @@ static long io_call(struct kiln__io *io)
 	if (kiln__io_has_ring(w))
 		via_ring(w, io);
 	else
-		via_helpers(w, io);
+		kiln__fallback_call(w, io);
 	/* Counted where the task resumes, which may be another worker. */
 	w = kiln__wio_self();
 	kiln__owner_add(&w->completed, 1);
@@ -866,8 +634,8 @@ void kiln__io_start(struct kiln__wio *w)
 	 * kiln_pool_create saw this worker start (release/acquire on the
 	 * pool's start count). */
 	atomic_store_explicit(&w->use_ring, ok, memory_order_relaxed);
-	/* Without an epoll set, sockets wait on helper threads. */
-	w->use_poller = !ok && kiln__poller_init(&w->poller, w->wake_fd) == 0;
+	if (!ok)
+		kiln__fallback_start(w);
 }
 
 /* After the worker's thread has exited (or never started). */
@@ -875,8 +643,8 @@ void kiln__io_fini(struct kiln__wio *w)
 {
 	if (kiln__io_has_ring(w))
 		kiln__ring_fini(&w->ring);
-	if (w->use_poller)
-		kiln__poller_fini(&w->poller);
+	else
+		kiln__fallback_fini(w);
 	kiln__timers_fini(&w->timers);
 	close(w->wake_fd);
 }
@@ -892,55 +660,30 @@ int kiln__io_cancel_due(struct kiln__wio *w)
 /* Every waiting call of this worker ends with -ECANCELED. */
 static void cancel_all(struct kiln__wio *w)
 {
-	struct kiln__timer *t;
-
 	w->cancelled = 1;
 	if (kiln__io_has_ring(w) && atomic_load_explicit(&w->inflight,
 	    memory_order_relaxed))
 		kiln__ring_cancel_all(&w->ring, on_cqe, w);
-	while ((t = kiln__timers_expired(&w->timers, KILN__NEVER)))
-		t->fire(t, w, -ECANCELED);
-	if (w->use_poller)
-		kiln__poller_cancel(&w->poller, w);
+	kiln__fallback_cancel(w);
 	kiln__wake_idle(w);
 }
 
 /*
- * Between tasks: completions, ready descriptors and expired timers make
- * fibers ready; returns how many.  A ring's completions cost nothing to
- * look at, an epoll set's an epoll_wait: that one is looked at every
- * POLL_EVERY calls, or now if the worker has nothing else to do (idle),
- * as an epoll server handles a batch of events per epoll_wait.
+ * Between tasks: completions (or, without a ring, ready descriptors and
+ * expired timers) make fibers ready; returns how many.  idle: the worker
+ * has nothing else to do, so the fallback looks at its epoll set now.
  */
-#define POLL_EVERY 16
-
 unsigned int kiln__io_reap(struct kiln__wio *w, int idle)
 {
-	struct kiln__timer *t;
 	unsigned int n = 0;
 
 	if (kiln__io_cancel_due(w))
 		cancel_all(w);
-	if (kiln__io_has_ring(w)) {
-		/* Relaxed: only this thread writes inflight. */
-		if (atomic_load_explicit(&w->inflight, memory_order_relaxed))
-			n = kiln__ring_reap(&w->ring, on_cqe, w);
-	} else {
-		if (w->use_poller && w->poller.waiting &&
-		    (idle || ++w->poll_skipped >= POLL_EVERY)) {
-			static const struct timespec zero;
-
-			w->poll_skipped = 0;
-			n += (unsigned int)kiln__poller_wait(&w->poller, &zero,
-			    w);
-		}
-		if (w->timers.n)
-			while ((t = kiln__timers_expired(&w->timers,
-			    kiln__now_ns()))) {
-				t->fire(t, w, 0);
-				n++;
-			}
-	}
+	if (!kiln__io_has_ring(w))
+		n = kiln__fallback_reap(w, idle);
+	/* Relaxed: only this thread writes inflight. */
+	else if (atomic_load_explicit(&w->inflight, memory_order_relaxed))
+		n = kiln__ring_reap(&w->ring, on_cqe, w);
 	if (n)
 		kiln__wake_idle(w);
 	return n;
@@ -967,25 +710,10 @@ void kiln__io_flush(struct kiln__wio *w, int more_ready)
  */
 void kiln__io_idle(struct kiln__wio *w)
 {
-	struct pollfd p = { .fd = w->wake_fd, .events = POLLIN };
-	uint64_t next, now;
-	struct timespec ts, *tp;
-	eventfd_t v;
-
-	if (kiln__io_has_ring(w)) {
+	if (kiln__io_has_ring(w))
 		kiln__ring_wait(&w->ring, on_cqe, w);
-		return;
-	}
-	next = kiln__timers_next(&w->timers);
-	now = next == KILN__NEVER ? 0 : kiln__now_ns();
-	ts = kiln__ts(kiln__ns_until(next, now));
-	tp = next == KILN__NEVER ? NULL : &ts;
-	if (w->use_poller)
-		kiln__poller_wait(&w->poller, tp, w);
 	else
-		ppoll(&p, 1, tp, NULL);
-	/* Drain the wake-ups that came (non-blocking: maybe none). */
-	eventfd_read(w->wake_fd, &v);
+		kiln__fallback_idle(w);
 }
 
 /* Any thread.  The eventfd's count remembers a wake-up until it is read. */
@@ -999,5 +727,5 @@ int kiln__io_busy(struct kiln__wio *w)
 {
 	/* Relaxed: only this thread writes inflight. */
 	return atomic_load_explicit(&w->inflight, memory_order_relaxed) ||
-	    w->timers.n || (w->use_poller && w->poller.waiting);
+	    kiln__fallback_busy(w);
 }
