@@ -178,16 +178,42 @@ static int wait_ready(struct kiln__wio *w, struct kiln__io *io, short events,
  * time it would block, wait in the worker's epoll set and try again.  1 if
  * done (io->res), 0 if the helpers must make the call.
  */
+/*
+ * A recv with MSG_WAITALL waits for all len bytes, which a non-blocking
+ * try cannot: the bytes so far count, the call moves on past them and
+ * waits again.  1 if more is to come; 0 when the call is complete, with *r
+ * the whole result (the bytes, or the error if there were none).
+ */
+static int more_to_receive(struct kiln__io *io, size_t *got, long *r)
+{
+	struct kiln__sys *c = &io->call;
+
+	if (c->op != KILN__OP_RECV || !(c->flags & MSG_WAITALL) ||
+	    (c->flags & MSG_DONTWAIT))
+		return 0;
+	if (*r > 0 && (size_t)*r < c->len) {
+		*got += (size_t)*r;
+		c->buf = (char *)c->buf + *r;
+		c->len -= (size_t)*r;
+		return 1;
+	}
+	if (*r >= 0 || *got)
+		*r = *r > 0 ? *r + (long)*got : (long)*got;
+	return 0;
+}
+
 static int via_poller(struct kiln__wio *w, struct kiln__io *io)
 {
 	uint64_t end = io->call.timeout ? kiln__deadline(io->call.timeout) :
 	    KILN__NEVER;
 	int ret, connecting = io->call.op == KILN__OP_CONNECT;
+	size_t got = 0;
 	long r;
 
 	if (!w->use_poller) {
 		/* Only what needs no wait; the helpers do the rest. */
-		if (!connecting && kiln__sys_try(&io->call, &r) > 0) {
+		if (!connecting && !(io->call.flags & MSG_WAITALL) &&
+		    kiln__sys_try(&io->call, &r) > 0) {
 			io->res = (int)r;
 			return 1;
 		}
@@ -195,16 +221,17 @@ static int via_poller(struct kiln__wio *w, struct kiln__io *io)
 	}
 	ret = connecting ? kiln__sys_connect_start(&io->call, &r) :
 	    kiln__sys_try(&io->call, &r);
-	while (ret == 0) {
+	while (ret == 0 || (ret > 0 && more_to_receive(io, &got, &r))) {
 		ret = wait_ready(w, io, connecting ? POLLOUT :
 		    kiln__sys_events(&io->call), end);
 		/* The task may have resumed on another worker: wait in its
 		 * poller next time, never in the one it left. */
 		w = kiln__wio_self();
-		/* A connect in progress cannot go to the helpers. */
+		/* A connect in progress cannot go to the helpers, nor can a
+		 * receive that has bytes already. */
 		if (ret == -ETIME || ret == -ECANCELED ||
-		    (ret < 0 && connecting)) {
-			io->res = ret;
+		    (ret < 0 && (connecting || got))) {
+			io->res = got ? (int)got : ret;
 			return 1;
 		}
 		if (ret < 0)

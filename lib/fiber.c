@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -36,10 +37,14 @@ void *kiln__ctx_make(void *stack_top, void (*entry)(void));
 int kiln__fiber_create(struct kiln__fiber **out, size_t stack_size)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t len = (stack_size + page - 1) / page * page;
+	size_t len;
 	struct kiln__fiber *f;
 	char *map;
 
+	/* Rounded up to pages, plus the guard page: it must not wrap. */
+	if (stack_size > SIZE_MAX - 2 * page)
+		return -ENOMEM;
+	len = (stack_size + page - 1) / page * page;
 	f = kiln__zalloc(sizeof(*f));
 	if (!f)
 		return -ENOMEM;

@@ -35,6 +35,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stddef.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -58,15 +59,9 @@
 
 static void helper_timer_fired(struct kiln__timer *t, void *ctx, int res);
 
-/*
- * The most one read or write moves, as in Linux's own read(2): a longer
- * request is a short transfer, never a length cut to 32 bits.
- */
-#define MAX_RW 0x7ffff000u
-
 static unsigned int rw_len(size_t len)
 {
-	return len > MAX_RW ? MAX_RW : (unsigned int)len;
+	return len > KILN__MAX_RW ? KILN__MAX_RW : (unsigned int)len;
 }
 
 /* The SQE for an op. */
@@ -204,6 +199,12 @@ static void via_ring(struct kiln__wio *w, struct kiln__io *io)
 		kiln__ring_wait(r, on_cqe, w);
 }
 
+static int is_rw(const struct kiln__io *io)
+{
+	return io->call.op == KILN__OP_READ || io->call.op == KILN__OP_WRITE ||
+	    io->call.op == KILN__OP_READV || io->call.op == KILN__OP_WRITEV;
+}
+
 static long io_call(struct kiln__io *io)
 {
 	struct kiln__wio *w = kiln__wio_self();
@@ -231,10 +232,20 @@ static long io_call(struct kiln__io *io)
 	io->res = 0;
 	io->expired = 0;
 	kiln__owner_add(&w->submitted, 1);
-	if (kiln__io_has_ring(w))
+	if (kiln__io_has_ring(w)) {
 		via_ring(w, io);
-	else
+		/*
+		 * io_uring fails an offset on a pipe or socket with ESPIPE;
+		 * kiln's calls ignore it there, as the fallback's do.
+		 */
+		if (io->res == -ESPIPE && io->call.off > 0 && is_rw(io)) {
+			io->call.off = -1;
+			io->res = 0;
+			via_ring(kiln__wio_self(), io);
+		}
+	} else {
 		kiln__fallback_call(w, io);
+	}
 	/* Counted where the task resumes, which may be another worker. */
 	w = kiln__wio_self();
 	kiln__owner_add(&w->completed, 1);
@@ -249,6 +260,9 @@ static long io_call(struct kiln__io *io)
 	if (io->res == -EINTR && atomic_load_explicit(&w->pool->closing,
 	    memory_order_acquire))
 		return -ECANCELED;
+	/* io_uring's poll also reports events not asked for (POLLRDHUP). */
+	if (io->call.op == KILN__OP_POLL && io->res > 0)
+		return io->res & (io->call.flags | POLLERR | POLLHUP | POLLNVAL);
 	return io->res;
 }
 

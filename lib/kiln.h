@@ -265,8 +265,9 @@ KILN_API KILN_MUST_CHECK int kiln_pool_create(kiln_pool **pool,
     const struct kiln_options *opt);
 
 /*
- * Not from a worker of this pool.  Waits for detached tasks and in-flight
- * I/O, then frees everything; pool must not be used afterwards.
+ * Not from a worker of this pool (there it returns at once, doing
+ * nothing).  Waits for detached tasks and in-flight I/O, then frees
+ * everything; pool must not be used afterwards.
  */
 KILN_API void kiln_pool_destroy(kiln_pool *pool);
 

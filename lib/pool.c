@@ -168,9 +168,11 @@ int kiln_pool_create(kiln_pool **out, const struct kiln_options *opt)
 
 void kiln_pool_destroy(kiln_pool *pool)
 {
+	struct kiln__worker *self = kiln__worker_self();
 	uint32_t n;
 
-	if (!pool)
+	/* From a task of pool itself it would wait for its own end. */
+	if (!pool || (self && self->pool == pool))
 		return;
 	/*
 	 * Cancel what waits for I/O, so that tasks blocked on sockets that

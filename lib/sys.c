@@ -152,7 +152,8 @@ out:
  */
 static long rw(const struct kiln__sys *c, int flags)
 {
-	struct iovec one = { .iov_base = c->buf, .iov_len = c->len };
+	struct iovec one = { .iov_base = c->buf,
+	    .iov_len = c->len > KILN__MAX_RW ? KILN__MAX_RW : c->len };
 	const struct iovec *v = &one;
 	int n = 1, rd;
 	off_t off = c->off;
@@ -394,6 +395,21 @@ static long call(const struct kiln__sys *c)
  * thread (then cancel_fd >= 0 interrupts calls that wait for a descriptor).
  * Returns the result or a negative errno value; errno is left as it was.
  */
+/*
+ * An accept that fails at once whatever comes: bad flags, or a descriptor
+ * that is not a listening socket (accept4 says EINVAL or ENOTSOCK).
+ * Waiting for it to become readable first could wait forever.
+ */
+static int accept_fails_now(const struct kiln__sys *c)
+{
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+
+	return (c->flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) ||
+	    getsockopt(c->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+	    &len) < 0 || !listening;
+}
+
 long kiln__sys_call(const struct kiln__sys *c, int cancel_fd)
 {
 	int saved = errno;
@@ -404,8 +420,11 @@ long kiln__sys_call(const struct kiln__sys *c, int cancel_fd)
 	 * Wait for the descriptor first where the call could block for good,
 	 * so that the timeout and cancellation apply.  Not for negative
 	 * descriptors (poll ignores them; the call itself says EBADF), nor
-	 * for MSG_DONTWAIT, which must not wait at all.
+	 * for MSG_DONTWAIT, which must not wait at all, nor for an accept
+	 * that fails at once.
 	 */
+	if (c->op == KILN__OP_ACCEPT && c->fd >= 0 && accept_fails_now(c))
+		events = 0;
 	if (c->op == KILN__OP_CONNECT && (c->timeout || cancel_fd >= 0)) {
 		r = connect_bounded(c, cancel_fd);
 		errno = saved;

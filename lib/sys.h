@@ -29,6 +29,12 @@ struct kiln__sys {
 	uint64_t timeout;   /* ns bound on the call; 0: none */
 };
 
+/*
+ * The most one read or write moves, as in Linux's own read(2): a longer
+ * request is a short transfer, never a length cut to 32 bits.
+ */
+#define KILN__MAX_RW 0x7ffff000u
+
 long kiln__sys_call(const struct kiln__sys *c, int cancel_fd);
 int kiln__sys_try(const struct kiln__sys *c, long *res);
 short kiln__sys_events(const struct kiln__sys *c);

@@ -16,6 +16,7 @@
  *	io-destroy.c    kiln_pool_destroy with calls in flight
  *	io-deadlines.c  durations too long for a deadline: they saturate
  *	io-net.c        vectored and message calls, UDP, kiln_getaddrinfo
+ *	io-edges.c      edges every path must treat alike
  *
  * make check runs this program on every I/O path: as tests/io (each worker
  * on its io_uring), through tests/io-fallback.sh with KILN_NO_URING=1

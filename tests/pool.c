@@ -207,6 +207,24 @@ Test(pool, minimum_stack_size)
 	kiln_pool_destroy(p);
 }
 
+/* Stack sizes that do not fit in the address space: -ENOMEM, *pool left
+ * alone, never a wrapped size (SIZE_MAX rounded up to pages is 0). */
+Test(pool, huge_stack_sizes_fail_cleanly)
+{
+	const size_t sizes[] = { SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 4095,
+	    SIZE_MAX - 4096, SIZE_MAX / 2 + 1, (size_t)1 << 60 };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct kiln_options o = { .workers = 1,
+		    .stack_size = sizes[i] };
+		kiln_pool *p = (kiln_pool *)&o;
+
+		cr_expect(eq(int, kiln_pool_create(&p, &o), -ENOMEM),
+		    "stack_size %zu", sizes[i]);
+		cr_expect(eq(ptr, p, (kiln_pool *)&o), "*pool was changed");
+	}
+}
+
 Test(pool, no_uring_flag_accepted)
 {
 	struct kiln_options o = { .workers = 2, .flags = KILN_OPT_NO_URING };
@@ -436,4 +454,22 @@ Test(pool, kiln_run_a_b_a_with_one_worker_each)
 Test(pool, kiln_run_a_b_c_a_with_one_worker_each)
 {
 	nested_chain(3);
+}
+
+/* kiln_pool_destroy from a task of the pool itself would wait for its own
+ * end: it returns at once and leaves the pool working. */
+static void destroy_own(void *p)
+{
+	kiln_pool_destroy(*(kiln_pool **)p);
+	*(kiln_pool **)p = NULL;
+}
+
+Test(pool, destroy_from_its_own_task_returns)
+{
+	kiln_pool *p = make_pool(2), *arg = p;
+
+	run_on(p, destroy_own, &arg);
+	cr_expect(eq(ptr, arg, NULL), "kiln_pool_destroy did not return");
+	check_pool(p, 2);
+	kiln_pool_destroy(p);
 }
