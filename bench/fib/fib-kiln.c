@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	unsigned int workers;
 	struct kiln_stats st;
 	struct job job;
-	char extra[96];
+	char extra[128];
 	double t;
 
 	job.n = (unsigned int)bench_arg(argc, argv, 1, "N", 0, 0, FIB_MAX_N);
@@ -71,8 +71,9 @@ int main(int argc, char **argv)
 	    FIB_MAX_N);
 	if (bench_kiln_time(argv[0], workers, run, &job, &t, &st))
 		return 1;
-	snprintf(extra, sizeof(extra), " tasks=%" PRIu64 " steals=%" PRIu64,
-	    st.spawns, st.steals);
+	snprintf(extra, sizeof(extra), " spawns=%" PRIu64 " tasks=%" PRIu64
+	    " steals=%" PRIu64, fib_spawns(job.n, cutoff), st.spawns,
+	    st.steals);
 	bench_report("fib", "kiln", job.n, cutoff, st.workers, job.result, t,
 	    extra);
 	return 0;

@@ -29,6 +29,7 @@ int main(int argc, char **argv)
 {
 	unsigned int n, workers = 0;
 	uint64_t r = 0;
+	char extra[48];
 	double t0, t;
 
 	n = (unsigned int)bench_arg(argc, argv, 1, "N", 0, 0, FIB_MAX_N);
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
 #pragma omp single
 	r = fib_omp(n);
 	t = bench_now() - t0;
-	bench_report("fib", "omp", n, cutoff, workers, r, t, NULL);
+	snprintf(extra, sizeof(extra), " spawns=%" PRIu64,
+	    fib_spawns(n, cutoff));
+	bench_report("fib", "omp", n, cutoff, workers, r, t, extra);
 	return 0;
 }

@@ -32,6 +32,7 @@ int main(int argc, char **argv)
 {
 	unsigned int n, workers;
 	uint64_t r;
+	char extra[48];
 	double t0, t;
 
 	n = (unsigned int)bench_arg(argc, argv, 1, "N", 0, 0, FIB_MAX_N);
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
 	t0 = bench_now();
 	r = fib_tbb(n);
 	t = bench_now() - t0;
-	bench_report("fib", "tbb", n, cutoff, workers, r, t, NULL);
+	snprintf(extra, sizeof(extra), " spawns=%" PRIu64,
+	    fib_spawns(n, cutoff));
+	bench_report("fib", "tbb", n, cutoff, workers, r, t, extra);
 	return 0;
 }
