@@ -13,6 +13,8 @@
 #include <ucontext.h>
 #endif
 
+struct kiln__split;
+
 /* Something a worker can run: a ready fiber or a detached/root task. */
 struct kiln__job {
 	struct kiln__job *next;  /* inbox and overflow lists */
@@ -34,6 +36,7 @@ struct kiln__fiber {
 	char *lo;                /* usable stack: [lo, lo + len) */
 	size_t len;
 	struct kiln__fiber *next; /* a worker's free list */
+	struct kiln__split *dq;  /* its task deque (worker.c) */
 	uint64_t timeout;        /* kiln_timeout for the next I/O call */
 	int accepted;            /* 1 + the socket the task running here last
 	                            accepted a connection on; 0: none */

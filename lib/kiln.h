@@ -57,7 +57,7 @@ struct kiln_options {          /* zero it; 0 in a field means "the default" */
 };
 
 struct kiln_stats {            /* sums over all workers since creation */
-	uint64_t spawns;       /* kiln_spawn calls (and their typed forms) */
+	uint64_t spawns;       /* tasks spawned, where counted (KILN_STATS) */
 	uint64_t steals;       /* tasks taken from another worker */
 	uint64_t steal_attempts; /* tries at a victim, successful or not */
 	uint64_t suspends;     /* fibers parked (sync, I/O, sleep, yield) */
@@ -74,48 +74,74 @@ struct kiln_stats {            /* sums over all workers since creation */
 };
 
 /*
+ * Private: one slot of a task deque, a cache line.  Every task spawned is a
+ * record kept in a slot of the spawning fiber's deque (lib/split.c), so
+ * that the caller's frame holds only where it went: the record's first
+ * word is its run function with KILN__REC in the low bits, the second its
+ * state, then what the kind of task needs (function and argument; or the
+ * typed task's argument and result).
+ */
+struct kiln__slot {
+	uintptr_t kiln__w[8];
+};
+
+#define KILN__REC ((uintptr_t)2)
+/* Every deque is an aligned region this large: its first page holds its
+ * struct kiln__wfast, slots fill the rest, so the end of the slots is the
+ * end of the region and a slot's deque is its address rounded down. */
+#define KILN__DEQUE_BYTES ((uintptr_t)1 << 24)
+#define KILN__DEQUE_OF(s) ((struct kiln__wfast *)((uintptr_t)(s) &         \
+	~(KILN__DEQUE_BYTES - 1)))
+
+/*
  * The task frame of kiln_spawn: owned by the caller, usually a local
  * variable.  It must stay alive until kiln_sync returns for it.  Its fields
- * are private to kiln.  They are plain types, not _Atomic, so that this
- * header compiles as C++ too; the fields that two threads touch are only
- * ever accessed through __atomic builtins, each with its order explained
- * where it is used.
+ * are private to kiln: where the task's record went (NULL: the task already
+ * ran), and the task itself, so that the inline sync can call it directly.
  */
 typedef struct kiln_task {
+	struct kiln__slot *kiln__s;
 	void (*kiln__fn)(void *);
 	void *kiln__arg;
-	uintptr_t kiln__state;  /* 0 pending, 1 done, else a waiting fiber */
-	struct kiln_task **kiln__slot; /* its deque slot; NULL once taken */
 } kiln_task;
 
 /*
- * Private: the part of a worker that the inline fast paths touch.  The
- * owner's line is written by the worker's own thread only; movesplit sits on
- * its own cache line because thieves write it.  Not part of the API.
+ * Private: the part of a task deque that the inline fast paths touch.  Each
+ * fiber has a deque, which moves with it from worker to worker; its owner is
+ * whichever thread runs the fiber.  The first line is the owner's only;
+ * movesplit sits on its own cache line because thieves write it.  Not part
+ * of the API.  The fields that two threads touch are only ever accessed
+ * through __atomic builtins (plain types, so that this header compiles as
+ * C++ too), each with its order explained where it is used.
  */
 struct kiln__wfast {
-	kiln_task **tail;      /* next free slot of the task deque */
-	kiln_task **split;     /* slots below are visible to thieves */
-	kiln_task **end;       /* one past the last slot */
-	uint64_t spawns;       /* read by kiln_pool_stats: __atomic relaxed */
-	char kiln__pad[64 - 3 * sizeof(void *) - sizeof(uint64_t)];
-	unsigned int movesplit; /* thieves set it to ask the owner to share */
+	struct kiln__slot *tail;  /* next free slot */
+	struct kiln__slot *split; /* slots below are visible to thieves */
+	struct kiln__slot *end;   /* one past the last slot */
+	uint64_t spawns;          /* with KILN_STATS; kiln_pool_stats reads it */
+	void *kiln__owner;        /* the library's: the worker running it */
+	char kiln__pad[64 - 4 * sizeof(void *) - sizeof(uint64_t)];
+	unsigned int movesplit;   /* thieves set it to ask the owner to share */
 } __attribute__((aligned(64)));
 
+/* The deque of the fiber running on this thread. */
 extern KILN_API __thread struct kiln__wfast *kiln__self
     __attribute__((tls_model("initial-exec")));
 
-KILN_API void kiln__spawn_slow(kiln_task *t);
 KILN_API void kiln__share(void);
-KILN_API void kiln__sync_slow(kiln_task *t);
+KILN_API void kiln__run_now(void (*fn)(void *), void *arg);
+KILN_API void kiln__run_task(void *rec);
+KILN_API struct kiln__slot *kiln__sync_rec(struct kiln__slot *tail,
+    struct kiln__slot *s);
+KILN_API void kiln__ctx_share(struct kiln__slot *tail);
 KILN_API struct kiln__wfast *kiln__current_slow(void);
 
 /*
- * The current worker, read anew at every call: a task's fiber may move to
- * another thread at any suspension point, so a cached thread-local address
- * would name the wrong worker.  The asm is volatile so the compiler cannot
- * reuse an earlier read.  Outside a pool this is a shared inert worker whose
- * deque is always full, so every path below turns into a plain call.
+ * The current fiber's deque, read anew at every call: a task's fiber may
+ * move to another thread at any suspension point, so a cached thread-local
+ * address would name another thread's.  The asm is volatile so the compiler
+ * cannot reuse an earlier read.  Outside a pool this is an inert deque that
+ * is always full, so every path below turns into a plain call.
  */
 KILN_INLINE struct kiln__wfast *kiln__current(void)
 {
@@ -130,6 +156,73 @@ KILN_INLINE struct kiln__wfast *kiln__current(void)
 }
 
 /*
+ * Statistics: a spawn is counted only in code compiled with KILN_STATS
+ * defined (a load and a store more per spawn); see kiln_pool_stats(3).
+ * Only the deque's owner writes the counter; relaxed atomics because
+ * kiln_pool_stats reads it from another thread.
+ */
+#ifdef KILN_STATS
+#define KILN__COUNT_SPAWN(w) __atomic_store_n(&(w)->spawns,                \
+	__atomic_load_n(&(w)->spawns, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED)
+#else
+#define KILN__COUNT_SPAWN(w) ((void)0)
+#endif
+
+/* Private: a thief asked for work (relaxed: a hint; a late read only
+ * delays sharing by one spawn). */
+#define KILN__ASKED(w) KILN_UNLIKELY(__atomic_load_n(&(w)->movesplit,       \
+	__ATOMIC_RELAXED))
+
+#if defined(__GNUC__)
+/* A run function's address carries KILN__REC in its low bits. */
+#define KILN__RUN_ALIGNED __attribute__((aligned(4)))
+/* Out of the recursion's hot path (a task run at once, the deque full). */
+#define KILN__COLD __attribute__((noinline, cold))
+#else
+#define KILN__RUN_ALIGNED
+#define KILN__COLD
+#endif
+
+/* Private: the fields every record begins with. */
+#define KILN__REC_FIELDS                                                     \
+	uintptr_t kiln__w;                                                   \
+	uintptr_t kiln__state
+
+/* Private: the record of a kiln_spawn task. */
+struct kiln__task_rec {
+	KILN__REC_FIELDS;
+	void (*kiln__fn)(void *);
+	void *kiln__arg;
+};
+
+/* Private: publish the record at s (its fields written) as a task of w. */
+static inline void kiln__push_rec(struct kiln__wfast *w, struct kiln__slot *s,
+    void (*run)(void *))
+{
+	/* Relaxed: private until the owner shares it (release). */
+	__atomic_store_n(&s->kiln__w[0], (uintptr_t)run | KILN__REC,
+	    __ATOMIC_RELAXED);
+	w->tail = s + 1;
+	KILN__COUNT_SPAWN(w);
+	if (KILN__ASKED(w))
+		kiln__share();
+}
+
+/*
+ * Private: the record at s is the top of its deque w, whose tail is tail,
+ * and private: no thief can take it, so the owner takes it back by lowering
+ * tail.  (The record stays the spawner's until its sync: only then can
+ * another record take the slot, so a slot on top holds the frame's task.
+ * Comparing addresses as integers also keeps the compare with a NULL s, a
+ * task that already ran, well defined.)  Taking the new tail from the frame
+ * keeps the store to tail independent of the previous load of tail, so
+ * spawns and syncs do not form one long chain through memory.
+ */
+#define KILN__REC_ON_TOP(s, tail, w)                                         \
+	((uintptr_t)(s) + sizeof(struct kiln__slot) == (uintptr_t)(tail) &&  \
+	    (uintptr_t)(s) >= (uintptr_t)(w)->split)
+
+/*
  * kiln_spawn - make fn(arg) a task that another worker may steal.  The caller
  * must later call kiln_sync(t) before t goes out of scope.
  * Inside a task only (outside a pool it calls fn(arg) at once).
@@ -137,51 +230,31 @@ KILN_INLINE struct kiln__wfast *kiln__current(void)
 KILN_INLINE void kiln_spawn(kiln_task *t, void (*fn)(void *), void *arg)
 {
 	struct kiln__wfast *w = kiln__current();
-	kiln_task **tail = w->tail;
+	struct kiln__slot *s = w->tail;
+	struct kiln__task_rec *r = (struct kiln__task_rec *)(void *)s;
 
 	t->kiln__fn = fn;
 	t->kiln__arg = arg;
-	/* Relaxed: published to thieves by the release that shares the slot. */
-	__atomic_store_n(&t->kiln__state, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->kiln__slot, tail, __ATOMIC_RELAXED);
-	if (KILN_UNLIKELY(tail == w->end)) {
-		kiln__spawn_slow(t);
+	if (KILN_UNLIKELY(s == w->end)) {
+		/* Full, or outside a pool: run it now. */
+		t->kiln__s = 0;
+		kiln__run_now(fn, arg);
 		return;
 	}
-	/* Relaxed: the slot is private until the owner shares it (release). */
-	__atomic_store_n(tail, t, __ATOMIC_RELAXED);
-	w->tail = tail + 1;
-	/* Only this thread writes spawns; relaxed atomics because
-	 * kiln_pool_stats reads it from another thread. */
-	__atomic_store_n(&w->spawns,
-	    __atomic_load_n(&w->spawns, __ATOMIC_RELAXED) + 1,
-	    __ATOMIC_RELAXED);
-	/* Relaxed: a hint; a late read only delays sharing by one spawn. */
-	if (KILN_UNLIKELY(__atomic_load_n(&w->movesplit, __ATOMIC_RELAXED)))
-		kiln__share();
+	r->kiln__fn = fn;
+	r->kiln__arg = arg;
+	kiln__push_rec(w, s, kiln__run_task);
+	t->kiln__s = s;
 }
 
-/*
- * Private: if t is the newest task of this worker and no thief can see it,
- * take it back and return 1; the caller then runs it.  Otherwise 0.
- *
- * t's slot is read from the frame, not from the deque: whoever else takes
- * a task (a thief, or a worker running tasks left by a parked fiber) sets
- * kiln__slot to NULL before the slot can be reused, so a slot that is this
- * worker's top and private holds t.  (Relaxed: a thief's NULL is ordered
- * before the slot's reuse by the release/acquire on the slot in split.c;
- * a stale pointer only fails the comparison.)  Taking the new tail from the
- * frame also keeps the store to tail independent of the previous load of
- * tail, so spawns and syncs do not form one long chain through memory.
- */
+/* Private: if t's task is the private top of this fiber's deque, take it
+ * back and return 1; the caller then runs it.  Otherwise 0. */
 KILN_INLINE int kiln__sync_pop(kiln_task *t)
 {
 	struct kiln__wfast *w = kiln__current();
-	kiln_task **slot = __atomic_load_n(&t->kiln__slot, __ATOMIC_RELAXED);
 
-	if (KILN_LIKELY((uintptr_t)slot + sizeof(slot) == (uintptr_t)w->tail &&
-			(uintptr_t)slot >= (uintptr_t)w->split)) {
-		w->tail = slot;
+	if (KILN_LIKELY(KILN__REC_ON_TOP(t->kiln__s, w->tail, w))) {
+		w->tail = t->kiln__s;
 		return 1;
 	}
 	return 0;
@@ -196,9 +269,24 @@ KILN_INLINE void kiln_sync(kiln_task *t)
 {
 	if (KILN_LIKELY(kiln__sync_pop(t)))
 		t->kiln__fn(t->kiln__arg);
-	else
-		kiln__sync_slow(t);
+	else if (t->kiln__s)
+		(void)kiln__sync_rec(0, t->kiln__s);
 }
+
+/* A record must fit its slot (pass larger arguments by address). */
+#define KILN__REC_FITS(name)                                                 \
+	typedef char name##_kiln__fits[sizeof(struct name##_kiln__rec) <=     \
+	    sizeof(struct kiln__slot) && __alignof__(struct name##_kiln__rec) \
+	    <= sizeof(struct kiln__slot) ? 1 : -1]
+
+/*
+ * Private: a typed frame's result field is only read when the task ran at
+ * once (kiln__s NULL), but compilers cannot tell, and warn at the caller's
+ * frame: give it a value on the other path too (a store that disappears
+ * when the frame lives in registers, as it does in recursive code).
+ */
+#define KILN__NO_RESULT_YET(f)                                               \
+	__builtin_memset(&(f)->kiln__r, 0, sizeof((f)->kiln__r))
 
 /*
  * Typed tasks: KILN_TASK(name, RET, fn, ARG) defines, for a function
@@ -208,55 +296,291 @@ KILN_INLINE void kiln_sync(kiln_task *t)
  *	RET  name_sync(struct name *frame);
  *
  * name_sync calls fn directly when no thief took the task, so the compiler
- * can inline it; this is the fastest way to write fine-grained fork/join.
- * KILN_TASK_VOID(name, fn, ARG) does the same for void fn(ARG).
+ * can inline it.  KILN_TASK_VOID(name, fn, ARG) does the same for
+ * void fn(ARG).  KILN_CTX_TASK below is faster still.
  */
 #define KILN_TASK(name, RET, fn, ARG)                                        \
-	struct name {                                                        \
-		kiln_task kiln__t;                                           \
+	struct name##_kiln__rec {                                            \
+		KILN__REC_FIELDS;                                            \
 		ARG kiln__a;                                                 \
 		RET kiln__r;                                                 \
 	};                                                                   \
+	KILN__REC_FITS(name);                                                \
+	struct name {                                                        \
+		struct kiln__slot *kiln__s;                                  \
+		RET kiln__r;                                                 \
+	};                                                                   \
+	static void name##_kiln__run(void *) KILN__RUN_ALIGNED;              \
 	static void name##_kiln__run(void *kiln__p)                          \
 	{                                                                    \
-		struct name *kiln__f = (struct name *)kiln__p;               \
-		kiln__f->kiln__r = fn(kiln__f->kiln__a);                     \
+		struct name##_kiln__rec *kiln__q =                           \
+		    (struct name##_kiln__rec *)kiln__p;                      \
+		kiln__q->kiln__r = fn(kiln__q->kiln__a);                     \
+	}                                                                    \
+	static RET name##_kiln__now(ARG) KILN__COLD;                         \
+	static RET name##_kiln__now(ARG kiln__a)                             \
+	{                                                                    \
+		return fn(kiln__a);                                          \
 	}                                                                    \
 	static inline void name##_spawn(struct name *kiln__f, ARG kiln__a)   \
 	{                                                                    \
-		kiln__f->kiln__a = kiln__a;                                  \
-		kiln_spawn(&kiln__f->kiln__t, name##_kiln__run, kiln__f);    \
+		struct kiln__wfast *kiln__w = kiln__current();               \
+		struct kiln__slot *kiln__s = kiln__w->tail;                  \
+		if (KILN_UNLIKELY(kiln__s == kiln__w->end)) {                \
+			kiln__f->kiln__s = 0;                                \
+			kiln__f->kiln__r = name##_kiln__now(kiln__a);        \
+			return;                                              \
+		}                                                            \
+		((struct name##_kiln__rec *)(void *)kiln__s)->kiln__a =      \
+		    kiln__a;                                                 \
+		kiln__push_rec(kiln__w, kiln__s, name##_kiln__run);          \
+		kiln__f->kiln__s = kiln__s;                                  \
+		KILN__NO_RESULT_YET(kiln__f);                                \
 	}                                                                    \
 	static inline RET name##_sync(struct name *kiln__f)                  \
 	{                                                                    \
-		if (KILN_LIKELY(kiln__sync_pop(&kiln__f->kiln__t)))          \
-			return fn(kiln__f->kiln__a);                         \
-		kiln__sync_slow(&kiln__f->kiln__t);                          \
-		return kiln__f->kiln__r;                                     \
+		struct kiln__wfast *kiln__w = kiln__current();               \
+		struct kiln__slot *kiln__s = kiln__f->kiln__s;               \
+		if (KILN_LIKELY(KILN__REC_ON_TOP(kiln__s, kiln__w->tail,     \
+		    kiln__w))) {                                             \
+			kiln__w->tail = kiln__s;                             \
+			return fn(((struct name##_kiln__rec *)(void *)       \
+			    kiln__s)->kiln__a);                              \
+		}                                                            \
+		if (!kiln__s)                                                \
+			return kiln__f->kiln__r;                             \
+		(void)kiln__sync_rec(0, kiln__s);                            \
+		return ((struct name##_kiln__rec *)(void *)kiln__s)->kiln__r; \
 	}                                                                    \
 	struct name
 
 #define KILN_TASK_VOID(name, fn, ARG)                                        \
-	struct name {                                                        \
-		kiln_task kiln__t;                                           \
+	struct name##_kiln__rec {                                            \
+		KILN__REC_FIELDS;                                            \
 		ARG kiln__a;                                                 \
 	};                                                                   \
+	KILN__REC_FITS(name);                                                \
+	struct name {                                                        \
+		struct kiln__slot *kiln__s;                                  \
+	};                                                                   \
+	static void name##_kiln__run(void *) KILN__RUN_ALIGNED;              \
 	static void name##_kiln__run(void *kiln__p)                          \
 	{                                                                    \
-		struct name *kiln__f = (struct name *)kiln__p;               \
-		fn(kiln__f->kiln__a);                                        \
+		fn(((struct name##_kiln__rec *)kiln__p)->kiln__a);           \
+	}                                                                    \
+	static void name##_kiln__now(ARG) KILN__COLD;                        \
+	static void name##_kiln__now(ARG kiln__a)                            \
+	{                                                                    \
+		fn(kiln__a);                                                 \
 	}                                                                    \
 	static inline void name##_spawn(struct name *kiln__f, ARG kiln__a)   \
 	{                                                                    \
-		kiln__f->kiln__a = kiln__a;                                  \
-		kiln_spawn(&kiln__f->kiln__t, name##_kiln__run, kiln__f);    \
+		struct kiln__wfast *kiln__w = kiln__current();               \
+		struct kiln__slot *kiln__s = kiln__w->tail;                  \
+		if (KILN_UNLIKELY(kiln__s == kiln__w->end)) {                \
+			kiln__f->kiln__s = 0;                                \
+			name##_kiln__now(kiln__a);                           \
+			return;                                              \
+		}                                                            \
+		((struct name##_kiln__rec *)(void *)kiln__s)->kiln__a =      \
+		    kiln__a;                                                 \
+		kiln__push_rec(kiln__w, kiln__s, name##_kiln__run);          \
+		kiln__f->kiln__s = kiln__s;                                  \
 	}                                                                    \
 	static inline void name##_sync(struct name *kiln__f)                 \
 	{                                                                    \
-		if (KILN_LIKELY(kiln__sync_pop(&kiln__f->kiln__t)))          \
-			fn(kiln__f->kiln__a);                                \
-		else                                                         \
-			kiln__sync_slow(&kiln__f->kiln__t);                  \
+		struct kiln__wfast *kiln__w = kiln__current();               \
+		struct kiln__slot *kiln__s = kiln__f->kiln__s;               \
+		if (KILN_LIKELY(KILN__REC_ON_TOP(kiln__s, kiln__w->tail,     \
+		    kiln__w))) {                                             \
+			kiln__w->tail = kiln__s;                             \
+			fn(((struct name##_kiln__rec *)(void *)kiln__s)->kiln__a); \
+		} else if (kiln__s) {                                        \
+			(void)kiln__sync_rec(0, kiln__s);                    \
+		}                                                            \
+	}                                                                    \
+	struct name
+
+/*
+ * Context tasks: like KILN_TASK, for a function that takes the calling
+ * task's context first, RET fn(kiln_ctx c, ARG arg), and hands it on to
+ * what it spawns, syncs and calls:
+ *
+ *	KILN_CTX_TASK(name, RET, fn, ARG);
+ *	KILN_SPAWN(name, c, &frame, arg);     (frame: a struct name)
+ *	RET r = KILN_SYNC(name, c, &frame);
+ *
+ * The context c, a variable (usually fn's parameter), is where the task's
+ * deque stands: the spawn and the sync move it, so the compiler keeps it in
+ * a register from call to call instead of reading thread-local storage and
+ * memory at every spawn and sync.  It stays valid when the fiber moves to
+ * another worker, because the deque moves with the fiber.  kiln_ctx_get()
+ * gives one to code that has none.  KILN_CTX_TASK_VOID(name, fn, ARG) does
+ * the same for void fn(kiln_ctx, ARG).  KILN_SPAWN and KILN_SYNC evaluate c
+ * and &frame more than once.  See kiln_spawn(3).
+ */
+typedef struct kiln__ctx *kiln_ctx;
+
+/* The calling task's context.  Any thread (outside a pool, a context in
+ * which every spawn runs its task at once). */
+KILN_INLINE kiln_ctx kiln_ctx_get(void)
+{
+	return (kiln_ctx)(void *)kiln__current()->tail;
+}
+
+#define KILN_SPAWN(name, c, f, a)                                            \
+	((void)((c) = name##_kiln__spawn((c), (f), (a))))
+#define KILN_SYNC(name, c, f)                                                \
+	((c) = name##_kiln__pop((c), (f)), name##_kiln__result((c), (f)))
+
+#define KILN__CTX_SLOT(c) ((struct kiln__slot *)(void *)(c))
+
+/* Private: a context deque is full when its tail is at the end of the
+ * region (outside a pool, it is NULL: full too). */
+#define KILN__CTX_FULL(s)                                                    \
+	KILN_UNLIKELY(((uintptr_t)(s) & (KILN__DEQUE_BYTES - 1)) == 0)
+
+/*
+ * Private: where the record of a spawn with context c goes, or NULL if the
+ * deque is full.  The movesplit test comes first here: besides the thieves'
+ * requests, it is raised while dead slots that a callee left above its
+ * caller's tail (syncs out of order) are visible to thieves, and then
+ * kiln__ctx_share takes them back before the slot is reused (split.c).
+ */
+static inline struct kiln__slot *kiln__ctx_slot(kiln_ctx c)
+{
+	struct kiln__slot *s = KILN__CTX_SLOT(c);
+
+	if (KILN__CTX_FULL(s))
+		return 0;
+	if (KILN__ASKED(KILN__DEQUE_OF(s)))
+		kiln__ctx_share(s);
+	return s;
+}
+
+/* Private: publish the record at s (its fields written) as a task. */
+static inline void kiln__ctx_push(struct kiln__slot *s, void (*run)(void *))
+{
+	/* Relaxed: private until the owner shares it (release). */
+	__atomic_store_n(&s->kiln__w[0], (uintptr_t)run | KILN__REC,
+	    __ATOMIC_RELAXED);
+	KILN__DEQUE_OF(s)->tail = s + 1;
+	KILN__COUNT_SPAWN(KILN__DEQUE_OF(s));
+}
+
+/*
+ * Private: the first half of a context sync: if the record is the private
+ * top, pop it (the caller then calls fn: *fast = 1); else sync it in the
+ * library.  Returns the context after.
+ */
+static inline kiln_ctx kiln__ctx_pop(kiln_ctx c, struct kiln__slot *s,
+    int *fast)
+{
+	*fast = 0;
+	if (KILN_LIKELY(s && KILN__REC_ON_TOP(s, KILN__DEQUE_OF(s)->tail,
+	    KILN__DEQUE_OF(s)))) {
+		KILN__DEQUE_OF(s)->tail = s;
+		*fast = 1;
+		return (kiln_ctx)(void *)s;
+	}
+	if (!s)
+		return c;
+	return (kiln_ctx)(void *)kiln__sync_rec(KILN__CTX_SLOT(c), s);
+}
+
+#define KILN__CTX_SPAWN(name, ARG, RUN_AT_ONCE, PUSHED)                      \
+	static inline kiln_ctx name##_kiln__spawn(kiln_ctx kiln__c,          \
+	    struct name *kiln__f, ARG kiln__a)                               \
+	{                                                                    \
+		struct kiln__slot *kiln__s = kiln__ctx_slot(kiln__c);        \
+		if (KILN_UNLIKELY(!kiln__s)) {                               \
+			kiln__f->kiln__s = 0;                                \
+			RUN_AT_ONCE;                                         \
+			return kiln__c;                                      \
+		}                                                            \
+		((struct name##_kiln__rec *)(void *)kiln__s)->kiln__a =      \
+		    kiln__a;                                                 \
+		kiln__ctx_push(kiln__s, name##_kiln__run);                   \
+		kiln__f->kiln__s = kiln__s;                                  \
+		PUSHED;                                                      \
+		return (kiln_ctx)(void *)(kiln__s + 1);                      \
+	}                                                                    \
+	static inline kiln_ctx name##_kiln__pop(kiln_ctx kiln__c,            \
+	    struct name *kiln__f)                                            \
+	{                                                                    \
+		return kiln__ctx_pop(kiln__c, kiln__f->kiln__s,              \
+		    &kiln__f->kiln__fast);                                   \
+	}
+
+#define KILN_CTX_TASK(name, RET, fn, ARG)                                    \
+	struct name##_kiln__rec {                                            \
+		KILN__REC_FIELDS;                                            \
+		ARG kiln__a;                                                 \
+		RET kiln__r;                                                 \
+	};                                                                   \
+	KILN__REC_FITS(name);                                                \
+	struct name {                                                        \
+		struct kiln__slot *kiln__s;                                  \
+		int kiln__fast;                                              \
+		RET kiln__r;                                                 \
+	};                                                                   \
+	static void name##_kiln__run(void *) KILN__RUN_ALIGNED;              \
+	static void name##_kiln__run(void *kiln__p)                          \
+	{                                                                    \
+		struct name##_kiln__rec *kiln__q =                           \
+		    (struct name##_kiln__rec *)kiln__p;                      \
+		kiln__q->kiln__r = fn(kiln_ctx_get(), kiln__q->kiln__a);     \
+	}                                                                    \
+	static RET name##_kiln__now(kiln_ctx, ARG) KILN__COLD;               \
+	static RET name##_kiln__now(kiln_ctx kiln__c, ARG kiln__a)           \
+	{                                                                    \
+		return fn(kiln__c, kiln__a);                                 \
+	}                                                                    \
+	KILN__CTX_SPAWN(name, ARG,                                           \
+	    kiln__f->kiln__r = name##_kiln__now(kiln__c, kiln__a),           \
+	    KILN__NO_RESULT_YET(kiln__f))                                    \
+	static inline RET name##_kiln__result(kiln_ctx kiln__c,              \
+	    struct name *kiln__f)                                            \
+	{                                                                    \
+		if (KILN_LIKELY(kiln__f->kiln__fast))                        \
+			return fn(kiln__c, ((struct name##_kiln__rec *)      \
+			    (void *)kiln__f->kiln__s)->kiln__a);             \
+		if (!kiln__f->kiln__s)                                       \
+			return kiln__f->kiln__r;                             \
+		return ((struct name##_kiln__rec *)(void *)kiln__f->kiln__s)-> \
+		    kiln__r;                                                 \
+	}                                                                    \
+	struct name
+
+#define KILN_CTX_TASK_VOID(name, fn, ARG)                                    \
+	struct name##_kiln__rec {                                            \
+		KILN__REC_FIELDS;                                            \
+		ARG kiln__a;                                                 \
+	};                                                                   \
+	KILN__REC_FITS(name);                                                \
+	struct name {                                                        \
+		struct kiln__slot *kiln__s;                                  \
+		int kiln__fast;                                              \
+	};                                                                   \
+	static void name##_kiln__run(void *) KILN__RUN_ALIGNED;              \
+	static void name##_kiln__run(void *kiln__p)                          \
+	{                                                                    \
+		fn(kiln_ctx_get(),                                           \
+		    ((struct name##_kiln__rec *)kiln__p)->kiln__a);          \
+	}                                                                    \
+	static void name##_kiln__now(kiln_ctx, ARG) KILN__COLD;              \
+	static void name##_kiln__now(kiln_ctx kiln__c, ARG kiln__a)          \
+	{                                                                    \
+		fn(kiln__c, kiln__a);                                        \
+	}                                                                    \
+	KILN__CTX_SPAWN(name, ARG, name##_kiln__now(kiln__c, kiln__a),       \
+	    (void)0)                                                         \
+	static inline void name##_kiln__result(kiln_ctx kiln__c,             \
+	    struct name *kiln__f)                                            \
+	{                                                                    \
+		if (KILN_LIKELY(kiln__f->kiln__fast))                        \
+			fn(kiln__c, ((struct name##_kiln__rec *)             \
+			    (void *)kiln__f->kiln__s)->kiln__a);             \
 	}                                                                    \
 	struct name
 

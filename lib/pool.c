@@ -225,10 +225,10 @@ int kiln_run(kiln_pool *pool, void (*fn)(void *), void *arg)
 		return 0;
 	}
 	root.job.kind = KILN__JOB_ROOT;
-	root.task.kiln__fn = fn;
-	root.task.kiln__arg = arg;
+	root.fn = fn;
+	root.arg = arg;
 	/* Relaxed: published by the release push into the inbox. */
-	__atomic_store_n(&root.task.kiln__state, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&root.state, 0, __ATOMIC_RELAXED);
 	root.home = self;
 	atomic_init(&root.done, 0);
 	kiln__inbox_push(pick(pool), &root.job);
@@ -238,7 +238,7 @@ int kiln_run(kiln_pool *pool, void (*fn)(void *), void *arg)
 		 * a stolen child; the worker goes on with its own pool's work,
 		 * and root_done (worker.c) hands the fiber back to it.
 		 */
-		kiln__wait_task(&root.task);
+		kiln__wait_task(&root.state);
 		return 0;
 	}
 	/* Acquire: pairs with the release store when the task returns. */
@@ -259,8 +259,7 @@ void kiln_pool_stats(kiln_pool *pool, struct kiln_stats *out)
 		struct kiln__counters *c = &w->stats;
 
 		/* Relaxed throughout: counters, each exact on its own. */
-		s.spawns += __atomic_load_n(&w->sq.fast.spawns,
-		    __ATOMIC_RELAXED);
+		s.spawns += kiln__worker_spawns(w);
 #define ADD(name) s.name += atomic_load_explicit(&c->name, \
 	    memory_order_relaxed);
 		KILN__WORKER_COUNTERS(ADD)

@@ -1,16 +1,22 @@
 /*
- * The task API: the slow paths of kiln_spawn and kiln_sync (their fast paths
- * are inline in kiln.h), kiln_join, kiln_parallel_for, kiln_go, kiln_yield.
+ * The task API: the slow paths of kiln_spawn, kiln_sync and the typed tasks
+ * (their fast paths are inline in kiln.h), kiln_join, kiln_parallel_for,
+ * kiln_go, kiln_yield.
  *
- * kiln_sync(t), when t is not the private top of this worker's deque:
- *  - t is in this worker's deque, not at the top (syncs out of order, or
- *    tasks of parked fibers above it): run the tasks above it, each as a
- *    thief would (their parents sync them elsewhere), then take t.
- *  - t is at the top but public: kiln__split_pop takes it back or finds it
- *    stolen.
- *  - t is not in this deque: a thief has it, or it waits in the deque of
- *    the worker this fiber ran on when it spawned t (the fiber moved since),
- *    or it is done.  Wait for it: the fiber parks until it is done.
+ * A sync's task x was spawned by this fiber, so it is in this fiber's deque
+ * (the deque moves with the fiber), or taken out of it.  When the inline
+ * sync does not find x private on top:
+ *  - x was taken (by a thief, or moved to a worker's orphans when this
+ *    fiber parked): wait until it is done; the fiber parks.
+ *  - x is on top but public: take it back, unless a thief gets it first.
+ *  - x is below the top: dead slots are popped first (tasks synced out of
+ *    order leave holes); if x is still below live tasks (syncs out of
+ *    order), x is taken out of the middle, leaving a hole, and run here.
+ *    The tasks above stay where they are, stealable, for their own syncs.
+ * A task's record stays in its slot until its sync is done with it, and is
+ * run in place.
+ *
+ * Uses split.c and worker.c (waiting, waking).
  */
 #include "config.h"
 
@@ -19,63 +25,117 @@
 #include "alloc.h"
 #include "worker.h"
 
-/* The deque is full, or we are not on a worker: run the task now. */
-void kiln__spawn_slow(kiln_task *t)
+/* The running fiber's deque.  On a worker only. */
+static inline struct kiln__split *my_deque(void)
 {
-	struct kiln__worker *w = kiln__worker_self();
-
-	if (w)  /* only this thread writes it; kiln_pool_stats reads it */
-		__atomic_store_n(&w->sq.fast.spawns, __atomic_load_n(
-		    &w->sq.fast.spawns, __ATOMIC_RELAXED) + 1,
-		    __ATOMIC_RELAXED);
-	/* Relaxed: read back by this same task's sync. */
-	__atomic_store_n(&t->kiln__slot, NULL, __ATOMIC_RELAXED);
-	t->kiln__fn(t->kiln__arg);
-	/* Release: pairs with the acquire load in kiln__wait_task, in case
-	 * the sync happens after this fiber moved to another thread. */
-	__atomic_store_n(&t->kiln__state, KILN__DONE, __ATOMIC_RELEASE);
+	return (struct kiln__split *)(void *)kiln__current();
 }
 
-/* A thief asked for work (movesplit): share some, wake a sleeper. */
+/*
+ * kiln__spawn_slow and kiln__sync_slow: the slow paths of kiln_spawn and
+ * kiln_sync as the headers of KILN_0.1 called them.  Today's inline code
+ * calls neither; they stay exported, with that version's names, and do
+ * what the calls do.
+ */
+KILN_API void kiln__spawn_slow(kiln_task *t);
+KILN_API void kiln__sync_slow(kiln_task *t);
+
+void kiln__spawn_slow(kiln_task *t)
+{
+	t->kiln__s = NULL;
+	t->kiln__fn(t->kiln__arg);
+}
+
+/* kiln_spawn found the deque full, or no pool: run the task now (out of
+ * the caller's hot path). */
+void kiln__run_now(void (*fn)(void *), void *arg)
+{
+	fn(arg);
+}
+
+/* The run function of kiln_spawn's records. */
+void kiln__run_task(void *rec) __attribute__((aligned(4)));
+void kiln__run_task(void *rec)
+{
+	struct kiln__task_rec *r = rec;
+
+	r->kiln__fn(r->kiln__arg);
+}
+
+/* A thief asked for work (movesplit): share some, wake a sleeper.  (Only
+ * tests have a deque without a worker.) */
 void kiln__share(void)
 {
 	struct kiln__worker *w = kiln__worker_self();
 
-	if (w && kiln__split_share(&w->sq))
+	if (kiln__split_share(my_deque()) && w)
 		kiln__wake_one(w->pool);
+}
+
+/* A context spawn found movesplit raised: make its tail the top, then
+ * share if thieves asked. */
+void kiln__ctx_share(struct kiln__slot *tail)
+{
+	kiln__split_settle((struct kiln__split *)(void *)KILN__DEQUE_OF(tail),
+	    tail);
+	kiln__share();
 }
 
 void kiln__sync_slow(kiln_task *t)
 {
-	for (;;) {
-		struct kiln__worker *w = kiln__worker_self();
-		ptrdiff_t i, top;
-		kiln_task *x;
+	if (t->kiln__s)
+		(void)kiln__sync_rec(NULL, t->kiln__s);
+}
 
-		if (!w)
-			break;
-		i = kiln__split_find(&w->sq, t);
-		if (i < 0)
-			break;
-		top = kiln__split_top(&w->sq);
-		switch (kiln__split_pop(&w->sq, &x)) {
-		case KILN__POP_TASK:
-			if (top == i) {
-				t->kiln__fn(t->kiln__arg);
-				return;
+/*
+ * Run the record at slot i, ours and private, in place: its run function
+ * reads the argument before calling and stores the result after, so the
+ * slot may serve the task's own children meanwhile.  Then free the slot.
+ */
+static void run_record(struct kiln__split *q, size_t i)
+{
+	struct kiln__slot *r = &q->base[i];
+	uintptr_t w = __atomic_load_n(&r->kiln__w[0], __ATOMIC_RELAXED);
+
+	/* Relaxed: the owner's own private slot. */
+	__atomic_store_n(&r->kiln__w[0], KILN__W_HOLE, __ATOMIC_RELAXED);
+	((void (*)(void *))(w & ~KILN__W_TAG))(r);
+	kiln__split_drop_dead(my_deque());
+}
+
+struct kiln__slot *kiln__sync_rec(struct kiln__slot *tail,
+    struct kiln__slot *s)
+{
+	struct kiln__split *q = (struct kiln__split *)(void *)
+	    KILN__DEQUE_OF(s);
+	size_t i = kiln__split_index(q, s);
+	uintptr_t w;
+
+	if (tail)
+		kiln__split_settle(q, tail);
+	for (;;) {
+		if (i >= kiln__split_head(q)) {
+			if (kiln__split_take(q, i)) {
+				run_record(q, i);
+				return q->fast.tail;
 			}
-			kiln__run_and_queue_parent(x);
-			break;
-		case KILN__POP_STOLEN:
-			if (top == i)
-				goto wait;
-			break;
-		case KILN__POP_EMPTY:
-			goto wait;
+			continue;
 		}
+		/*
+		 * Taken.  Acquire: pairs with the thief's release store of
+		 * KILN__W_STOLEN (split.c), after which the state is the
+		 * thief's; until then the word is still the pending one.
+		 */
+		while (((w = __atomic_load_n(&s->kiln__w[0],
+		    __ATOMIC_ACQUIRE)) & KILN__W_TAG) == KILN__REC)
+			kiln__cpu_relax();
+		kiln__wait_task(&s->kiln__w[1]);
+		/* Done: its taker no longer touches the slot.  Relaxed: the
+		 * owner's own word, past the taker's last access. */
+		__atomic_store_n(&s->kiln__w[0], KILN__W_FREE, __ATOMIC_RELAXED);
+		kiln__split_drop_dead(q);
+		return q->fast.tail;
 	}
-wait:
-	kiln__wait_task(t);
 }
 
 void kiln_join(void (*a)(void *), void *aa, void (*b)(void *), void *ba)
@@ -144,8 +204,8 @@ int kiln_go(void (*fn)(void *), void *arg)
 	if (!c)
 		return -ENOMEM;
 	c->job.kind = KILN__JOB_GO;
-	c->task.kiln__fn = fn;
-	c->task.kiln__arg = arg;
+	c->fn = fn;
+	c->arg = arg;
 	/* Relaxed: kiln_pool_destroy runs after this task returned (its
 	 * kiln_run, or an outer kiln_go's count, orders it). */
 	atomic_fetch_add_explicit(&w->pool->live, 1, memory_order_relaxed);

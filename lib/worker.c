@@ -62,20 +62,14 @@
 #define WAIT_SPINS 64
 /* Fibers kept per worker for reuse. */
 #define FIBER_CACHE 64
-/* Slots of each worker's task deque (reserved address space). */
-#define SPLIT_SLOTS (1u << 20)
 
 /*
- * Outside any pool kiln__self points at this inert worker: its deque is
- * always full, so kiln_spawn calls the task at once, and kiln_sync finds
- * nothing and returns.  It is only ever read.
+ * Outside any pool kiln__self points at this inert deque: always full (tail
+ * == end, and NULL for the typed context tasks), so kiln_spawn calls the
+ * task at once, and kiln_sync finds nothing and returns.  It has no owner.
+ * It is only ever read.
  */
-static kiln_task *nonworker_slot[1];
-static struct kiln__wfast nonworker = {
-	.tail = &nonworker_slot[1],
-	.split = &nonworker_slot[0],
-	.end = &nonworker_slot[1],
-};
+static struct kiln__wfast nonworker;
 
 __thread struct kiln__wfast *kiln__self
     __attribute__((tls_model("initial-exec"))) = &nonworker;
@@ -85,17 +79,16 @@ struct kiln__wfast *kiln__current_slow(void)
 	return kiln__self;
 }
 
+/* kiln__self is the running fiber's deque, whose owner is the worker. */
 struct kiln__worker *kiln__worker_self(void)
 {
-	struct kiln__wfast *f = kiln__current();
-
-	return f == &nonworker ? NULL : (struct kiln__worker *)f;
+	return kiln__current()->kiln__owner;
 }
 
 /* Only where the caller is known to run on a worker. */
 static inline struct kiln__worker *me(void)
 {
-	return (struct kiln__worker *)kiln__current();
+	return kiln__current()->kiln__owner;
 }
 
 static inline struct kiln__worker *of_wio(struct kiln__wio *io)
@@ -135,6 +128,28 @@ static void fiber_main(void)
 	schedule();
 }
 
+/*
+ * A task deque for a new fiber.  Deques are never unmapped before the pool
+ * goes: a thief may still hold a pointer read from a worker's cur, and
+ * steal from it (harmlessly: it is someone's deque, or empty).
+ */
+static struct kiln__split *deque_get(struct kiln__worker *w)
+{
+	struct kiln__split *q = w->spare;
+
+	if (q) {
+		w->spare = q->free_next;
+		return q;
+	}
+	if (kiln__split_create(&q, 0) != 0)
+		return NULL;
+	/* Relaxed: only this thread writes the list. */
+	q->next = atomic_load_explicit(&w->deques, memory_order_relaxed);
+	/* Release: pairs with the acquire load in kiln__worker_spawns. */
+	atomic_store_explicit(&w->deques, q, memory_order_release);
+	return q;
+}
+
 /* A fiber ready to start at fiber_main, or NULL if none can be made. */
 static struct kiln__fiber *fiber_get(struct kiln__worker *w)
 {
@@ -146,6 +161,11 @@ static struct kiln__fiber *fiber_get(struct kiln__worker *w)
 	} else {
 		if (kiln__fiber_create(&f, w->pool->stack_size) != 0)
 			return NULL;
+		f->dq = deque_get(w);
+		if (!f->dq) {
+			kiln__fiber_destroy(f);
+			return NULL;
+		}
 		kiln__owner_add(&w->stats.fibers, 1);
 	}
 	kiln__fiber_start(f, fiber_main);
@@ -155,6 +175,9 @@ static struct kiln__fiber *fiber_get(struct kiln__worker *w)
 static void fiber_put(struct kiln__worker *w, struct kiln__fiber *f)
 {
 	if (w->nfree >= FIBER_CACHE) {
+		/* Its deque is empty: the fiber finished at the loop. */
+		f->dq->free_next = w->spare;
+		w->spare = f->dq;
 		kiln__fiber_destroy(f);
 		return;
 	}
@@ -167,7 +190,8 @@ static void fiber_put(struct kiln__worker *w, struct kiln__fiber *f)
  * Continue on fiber to; the fiber we leave is handed to after(from, arg) on
  * the new fiber (see after_switch).  Returns when something switches back
  * to this fiber, possibly on another thread: callers must re-read the
- * worker.  from_done: the fiber we leave will never run again.
+ * worker.  from_done: the fiber we leave will never run again.  The
+ * fiber's task deque comes with it: this thread owns it from here on.
  */
 static void switch_to(struct kiln__worker *w, struct kiln__fiber *to,
     kiln__after_fn *after, void *arg, int from_done)
@@ -178,6 +202,11 @@ static void switch_to(struct kiln__worker *w, struct kiln__fiber *to,
 	w->after.arg = arg;
 	w->after.fiber = from;
 	w->current = to;
+	to->dq->fast.kiln__owner = w;
+	kiln__self = &to->dq->fast;
+	/* Release: pairs with the acquire load in steal_one; the deque was
+	 * made (and its owner set) before. */
+	atomic_store_explicit(&w->cur, to->dq, memory_order_release);
 	kiln__fiber_switch(from, to, from_done);
 	after_switch();
 }
@@ -209,21 +238,25 @@ static __attribute__((noreturn)) void resume(struct kiln__worker *w,
 }
 
 /*
- * After kiln__wait_task's park: f waits for task arg.  f is fully switched
- * out now, so it may be published.  Release: pairs with the acquire
- * exchange in finish_task, which then sees f's saved context.  Acquire on
- * failure: the task is done, and f will read its results.
+ * After kiln__wait_task's park: f waits for the task whose state is arg.  f
+ * is fully switched out now, so it may be published.  Release: pairs with
+ * the acquire exchange in finish_task, which then sees f's saved context.
+ * Acquire on failure: the task is done, and f will read its results.
  */
 static void publish_waiter(struct kiln__fiber *f, void *arg)
 {
-	kiln_task *t = arg;
+	uintptr_t *state = arg;
 	uintptr_t expect = 0;
 
-	if (!__atomic_compare_exchange_n(&t->kiln__state, &expect,
-	    (uintptr_t)f, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+	if (!__atomic_compare_exchange_n(state, &expect, (uintptr_t)f, 0,
+	    __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
 		resume(me(), f);
 }
 
+/*
+ * The parking fiber's tasks must not wait for it: they go to this worker's
+ * orphans (split.c), where the loop and thieves find them.
+ */
 int kiln__park(kiln__after_fn *after, void *arg)
 {
 	struct kiln__worker *w = me();
@@ -232,6 +265,8 @@ int kiln__park(kiln__after_fn *after, void *arg)
 	if (!g)
 		return -ENOMEM;
 	kiln__owner_add(&w->stats.suspends, 1);
+	if (kiln__split_evacuate(w->current->dq, w->orphans))
+		kiln__wake_one(w->pool);
 	switch_to(w, g, after, arg, 0);
 	return 0;
 }
@@ -278,7 +313,7 @@ void kiln__wake_idle(struct kiln__wio *io)
 	 * worker's own that come first, are work to spare.
 	 */
 	if (kiln__readyq_size(&w->ready) > 1 || w->overflow ||
-	    kiln__split_top(&w->sq) >= 0)
+	    kiln__split_used(w->orphans) || kiln__split_used(w->current->dq))
 		kiln__wake_one(w->pool);
 }
 
@@ -393,49 +428,33 @@ void kiln__wake_one(struct kiln_pool *pool)
  * the state; the acquire pairs with the release CAS that published the
  * waiting fiber (publish_waiter), whose saved context we are about to use.
  */
-static struct kiln__fiber *finish_task(kiln_task *t)
+static struct kiln__fiber *finish_task(uintptr_t *state)
 {
-	uintptr_t old = __atomic_exchange_n(&t->kiln__state, KILN__DONE,
+	uintptr_t old = __atomic_exchange_n(state, KILN__DONE,
 	    __ATOMIC_ACQ_REL);
 
 	return old > KILN__DONE ? (struct kiln__fiber *)old : NULL;
 }
 
 /*
- * Run a task that its parent will sync elsewhere, from under a sync on
- * this fiber (not the scheduling loop): a parent waiting for it is queued,
- * since this fiber has its own caller to return to.
+ * Wait until the task whose state this is is done.  Inside a task only
+ * (elsewhere: polls).  The thief that finishes it resumes this fiber; it may
+ * be on another worker.
  */
-void kiln__run_and_queue_parent(kiln_task *t)
-{
-	struct kiln__fiber *f;
-
-	t->kiln__fn(t->kiln__arg);
-	f = finish_task(t);
-	if (f)
-		kiln__push_and_wake(me(), &f->job);
-}
-
-/*
- * Wait until t is done.  Inside a task only (elsewhere: polls).  The thief
- * that finishes t resumes this fiber; it may be on another worker.
- */
-void kiln__wait_task(kiln_task *t)
+void kiln__wait_task(uintptr_t *state)
 {
 	unsigned int i;
 
 	for (i = 0; i < WAIT_SPINS; i++) {
 		/* Acquire: pairs with the release in finish_task. */
-		if (__atomic_load_n(&t->kiln__state, __ATOMIC_ACQUIRE) ==
-		    KILN__DONE)
+		if (__atomic_load_n(state, __ATOMIC_ACQUIRE) == KILN__DONE)
 			return;
 		kiln__cpu_relax();
 	}
-	if (kiln__worker_self() && kiln__park(publish_waiter, t) == 0)
+	if (kiln__worker_self() && kiln__park(publish_waiter, state) == 0)
 		return;
 	/* Not a worker, or no memory for a fiber: poll politely. */
-	while (__atomic_load_n(&t->kiln__state, __ATOMIC_ACQUIRE) !=
-	    KILN__DONE)
+	while (__atomic_load_n(state, __ATOMIC_ACQUIRE) != KILN__DONE)
 		sched_yield();
 }
 
@@ -451,7 +470,7 @@ static void root_done(struct kiln__call *c)
 	if (home) {
 		/* A fiber of another pool: back to a worker of its own pool,
 		 * which alone may run it. */
-		f = finish_task(&c->task);
+		f = finish_task(&c->state);
 		if (f)
 			kiln__inbox_push(home, &f->job);
 		return;
@@ -465,6 +484,16 @@ static void root_done(struct kiln__call *c)
 	kiln__futex_wake(&c->done, 1);
 }
 
+/*
+ * A task run at the scheduling loop has returned: its fiber's deque holds
+ * nothing live, but slots that its syncs left dead may still be stacked up
+ * (split.c); pop them, so that the deque is empty again.
+ */
+static void tidy(void)
+{
+	kiln__split_drop_dead((struct kiln__split *)(void *)kiln__current());
+}
+
 /* Run a job taken from a ready queue.  At the scheduling loop only. */
 static void run_job(struct kiln__worker *w, struct kiln__job *j)
 {
@@ -474,7 +503,8 @@ static void run_job(struct kiln__worker *w, struct kiln__job *j)
 	case KILN__JOB_FIBER:
 		resume(w, (struct kiln__fiber *)j);
 	case KILN__JOB_GO:
-		c->task.kiln__fn(c->task.kiln__arg);
+		c->fn(c->arg);
+		tidy();
 		w = me();
 		kiln__owner_add(&w->stats.detached, 1);
 		/*
@@ -488,7 +518,8 @@ static void run_job(struct kiln__worker *w, struct kiln__job *j)
 		kiln__free(c);
 		break;
 	case KILN__JOB_ROOT:
-		c->task.kiln__fn(c->task.kiln__arg);
+		c->fn(c->arg);
+		tidy();
 		root_done(c);
 		break;
 	}
@@ -499,12 +530,13 @@ static void run_job(struct kiln__worker *w, struct kiln__job *j)
  * waits for it, this fiber has nothing left to do, so it switches to the
  * parent directly (the thief that finishes a child continues its parent).
  */
-static void run_and_continue_parent(kiln_task *t)
+static void run_and_continue_parent(const struct kiln__taken *t)
 {
 	struct kiln__fiber *f;
 
-	t->kiln__fn(t->kiln__arg);
-	f = finish_task(t);
+	t->fn(t->arg);
+	tidy();
+	f = finish_task(t->state);
 	if (f)
 		resume(me(), f);
 }
@@ -562,24 +594,34 @@ static struct kiln__job *steal_ready(struct kiln__worker *w,
 	return first;
 }
 
+/* Take the oldest public task of q: 1 with *t filled, else 0. */
+static int steal_from(struct kiln__split *q, struct kiln__taken *t)
+{
+	int got, busy;
+
+	do
+		got = kiln__split_steal(q, t, &busy);
+	while (!got && busy);
+	return got;
+}
+
 static int steal_one(struct kiln__worker *w)
 {
 	struct kiln__worker *v = victim(w);
 	struct kiln__job *j;
-	kiln_task *t;
-	int busy;
+	struct kiln__taken t;
 
 	if (v == w)
 		return 0;
 	kiln__owner_add(&w->stats.steal_attempts, 1);
-	do
-		t = kiln__split_steal(&v->sq, &busy);
-	while (!t && busy);
-	if (t) {
+	/* Acquire: pairs with the release store in switch_to.  The deque
+	 * may be another fiber's by now: stealing from it is as good. */
+	if (steal_from(v->orphans, &t) || steal_from(atomic_load_explicit(
+	    &v->cur, memory_order_acquire), &t)) {
 		kiln__owner_add(&w->stats.steals, 1);
 		/* More hands may help: pass the wake-up on. */
 		kiln__wake_one(w->pool);
-		run_and_continue_parent(t);
+		run_and_continue_parent(&t);
 		return 1;
 	}
 	j = steal_ready(w, v);
@@ -596,17 +638,22 @@ static int steal_one(struct kiln__worker *w)
 static int run_one(struct kiln__worker *w)
 {
 	struct kiln__job *j;
-	kiln_task *t;
+	struct kiln__taken t;
 
 	kiln__io_reap(&w->io, 0);
 	/* A kiln_timeout that the last task here left unused is not ours,
 	 * nor is its accept loop (see kiln_accept). */
 	w->current->timeout = 0;
 	w->current->accepted = 0;
-	switch (kiln__split_pop(&w->sq, &t)) {
+	/* Nobody spawns onto the orphans: share them when asked, here.
+	 * Relaxed: a hint, as in kiln_spawn. */
+	if (__atomic_load_n(&w->orphans->fast.movesplit, __ATOMIC_RELAXED) &&
+	    kiln__split_share(w->orphans))
+		kiln__wake_one(w->pool);
+	switch (kiln__split_pop(w->orphans, &t)) {
 	case KILN__POP_TASK:
 		kiln__io_flush(&w->io, 0);
-		run_and_continue_parent(t);
+		run_and_continue_parent(&t);
 		return 1;
 	case KILN__POP_STOLEN:
 		return 1;
@@ -655,7 +702,10 @@ static int work_visible(struct kiln__worker *w)
 	for (i = 0; i < pool->nworkers; i++) {
 		struct kiln__worker *v = pool->workers[i];
 
-		if (kiln__split_public(&v->sq) ||
+		/* seq_cst, as the loads below (see the top). */
+		if (kiln__split_public(v->orphans) ||
+		    kiln__split_public(atomic_load_explicit(&v->cur,
+		    memory_order_seq_cst)) ||
 		    !kiln__readyq_empty(&v->ready) ||
 		    atomic_load_explicit(&v->inbox, memory_order_seq_cst))
 			return 1;
@@ -717,23 +767,45 @@ static void schedule(void)
 	}
 }
 
+/* Unmap every deque w made (the pool is going: no thief is left). */
+static void deques_free(struct kiln__worker *w)
+{
+	/* Relaxed: no other thread runs any more. */
+	struct kiln__split *q = atomic_load_explicit(&w->deques,
+	    memory_order_relaxed), *next;
+
+	for (; q; q = next) {
+		next = q->next;
+		kiln__split_destroy(q);
+	}
+	atomic_store_explicit(&w->deques, NULL, memory_order_relaxed);
+}
+
 int kiln__worker_init(struct kiln__worker *w, struct kiln_pool *pool,
     unsigned int id)
 {
 	int ret;
 
-	ret = kiln__split_init(&w->sq, SPLIT_SLOTS);
+	atomic_init(&w->deques, NULL);
+	w->spare = NULL;
+	ret = kiln__split_create(&w->orphans, 1);
 	if (ret < 0)
 		return ret;
+	atomic_init(&w->deques, w->orphans);
+	w->orphans->fast.kiln__owner = w;
+	/* The thread's own stack runs no task; its "deque" names the
+	 * worker (kiln__self) until the first switch. */
+	w->native.dq = w->orphans;
+	atomic_init(&w->cur, w->orphans);
 	ret = kiln__readyq_init(&w->ready, 64);
 	if (ret < 0) {
-		kiln__split_fini(&w->sq);
+		deques_free(w);
 		return ret;
 	}
 	ret = kiln__io_init(&w->io, &pool->io);
 	if (ret < 0) {
 		kiln__readyq_fini(&w->ready);
-		kiln__split_fini(&w->sq);
+		deques_free(w);
 		return ret;
 	}
 	atomic_init(&w->inbox, NULL);
@@ -746,7 +818,7 @@ int kiln__worker_init(struct kiln__worker *w, struct kiln_pool *pool,
 	if (!w->current) {
 		kiln__io_fini(&w->io);
 		kiln__readyq_fini(&w->ready);
-		kiln__split_fini(&w->sq);
+		deques_free(w);
 		return -ENOMEM;
 	}
 	return 0;
@@ -766,7 +838,25 @@ void kiln__worker_fini(struct kiln__worker *w)
 		kiln__fiber_destroy(f);
 	}
 	kiln__readyq_fini(&w->ready);
-	kiln__split_fini(&w->sq);
+	deques_free(w);
+}
+
+/*
+ * The spawns counted in w's deques (KILN_STATS): each deque's owner writes
+ * its counter, which moves with the fiber; the deques stay on the list of
+ * the worker that made them.  Any thread.
+ */
+uint64_t kiln__worker_spawns(struct kiln__worker *w)
+{
+	/* Acquire: pairs with the release store in deque_get. */
+	struct kiln__split *q = atomic_load_explicit(&w->deques,
+	    memory_order_acquire);
+	uint64_t n = 0;
+
+	for (; q; q = q->next)
+		/* Relaxed: a counter, exact on its own. */
+		n += __atomic_load_n(&q->fast.spawns, __ATOMIC_RELAXED);
+	return n;
 }
 
 void *kiln__worker_main(void *arg)
@@ -777,7 +867,7 @@ void *kiln__worker_main(void *arg)
 
 	snprintf(name, sizeof(name), "kiln-w%u", w->id);
 	pthread_setname_np(pthread_self(), name);
-	kiln__self = &w->sq.fast;
+	kiln__self = &w->orphans->fast;
 	kiln__fiber_native(&w->native);
 	kiln__io_start(&w->io);
 	/* Release: kiln_pool_create waits for every worker's start-up. */

@@ -17,13 +17,16 @@
 #include "readyq.h"
 #include "split.h"
 
-/* kiln_task.kiln__state: 0 while pending, this once run, else a waiter. */
+/* A task's state (kiln_task.kiln__state, word 1 of a record): 0 once
+ * taken, this once run, else the fiber that waits for it. */
 #define KILN__DONE ((uintptr_t)1)
 
 /* A kiln_go task or the task of a kiln_run call. */
 struct kiln__call {
 	struct kiln__job job;       /* KILN__JOB_GO or KILN__JOB_ROOT */
-	kiln_task task;             /* fn, arg; ROOT: its state is awaited */
+	void (*fn)(void *);
+	void *arg;
+	uintptr_t state;            /* ROOT: a task's state, awaited */
 	/* ROOT: the worker of another pool whose task called kiln_run and
 	 * waits, parked, in task's state; NULL: a thread waits on done. */
 	struct kiln__worker *home;
@@ -43,7 +46,8 @@ struct kiln__counters {
 };
 
 struct kiln__worker {
-	struct kiln__split sq;           /* first: kiln__self points here */
+	/* The running fiber's deque, for thieves (each fiber has its own). */
+	_Alignas(64) _Atomic(struct kiln__split *) cur;
 	struct kiln__readyq ready;       /* ready fibers, detached tasks */
 	/* Jobs pushed by other threads (Treiber stack); owner drains it. */
 	_Alignas(64) _Atomic(struct kiln__job *) inbox;
@@ -52,6 +56,13 @@ struct kiln__worker {
 
 	/* From here on: this worker's thread only. */
 	_Alignas(64) struct kiln_pool *pool;
+	/* Tasks left by fibers that parked here: the scheduling loop pops
+	 * them, thieves steal them (split.c). */
+	struct kiln__split *orphans;
+	/* Every deque this worker made, for kiln_pool_stats (it adds the
+	 * spawns counters); unmapped by kiln__worker_fini. */
+	_Atomic(struct kiln__split *) deques;
+	struct kiln__split *spare;       /* deques of fibers destroyed */
 	unsigned int id;
 	uint64_t rng;
 	struct kiln__fiber *current;     /* the fiber running on this thread */
@@ -93,8 +104,8 @@ void kiln__wake_one(struct kiln_pool *pool);
 void kiln__kick(struct kiln__worker *w);
 void kiln__inbox_push(struct kiln__worker *w, struct kiln__job *j);
 void kiln__push_and_wake(struct kiln__worker *w, struct kiln__job *j);
-void kiln__run_and_queue_parent(kiln_task *t);
-void kiln__wait_task(kiln_task *t);
+void kiln__wait_task(uintptr_t *state);
+uint64_t kiln__worker_spawns(struct kiln__worker *w);
 
 static inline void kiln__cpu_relax(void)
 {

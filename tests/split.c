@@ -1,17 +1,21 @@
 /*
  * The split task deque (lib/split.c) and the inline fast paths of kiln.h
- * that drive it: private pushes and pops are LIFO, kiln__split_share moves
- * the split up (publishing the older half), thieves take the oldest public
- * task, the owner takes public tasks back or learns that they were stolen,
- * kiln__split_find locates a task, and a full deque runs tasks at once.
+ * that drive it: records are pushed and popped LIFO, kiln__split_share
+ * moves the split up (publishing the older half), thieves take the oldest
+ * public record and run it in place, the owner takes public records back or
+ * learns that they were taken, syncs out of order leave holes that thieves
+ * skip and the owner pops later, a parking fiber's tasks move to its
+ * worker's orphans, and a full deque runs tasks at once.
  *
- * Tests either drive a bare struct kiln__split, pushing through the fast
- * struct exactly as kiln_spawn does, or make a worker-shaped object current
- * (kiln__self) and call kiln_spawn and kiln_sync themselves.  No pool and no
- * fiber is involved, so no test may make kiln_sync wait for a task that is
- * not done: that would park the calling fiber.
+ * Tests either drive a bare deque, pushing records exactly as the inline
+ * code does, or make a deque current (kiln__self) and call kiln_spawn,
+ * kiln_sync and the typed forms themselves.  No pool and no fiber is
+ * involved: the deque has no worker, so a sync that must wait polls; no
+ * test makes a sync wait for a task that no thread will finish.
  */
 #include "config.h"
+
+#define KILN_STATS 1
 
 #include <pthread.h>
 #include <stdint.h>
@@ -27,42 +31,25 @@
 #define HEAD(v) ((uint32_t)(v))
 #define SPLIT(v) ((uint32_t)((v) >> 32))
 
-static struct kiln_pool fake_pool;      /* no sleepers: never wakes anyone */
-static struct kiln__worker *fw;         /* the fake current worker */
-static struct kiln__split *q;           /* fw's deque */
+static struct kiln__split *q;           /* a fiber's deque */
+static struct kiln__split *orphans;     /* a worker's orphans */
 static struct kiln__wfast *saved_self;
-
-static struct kiln__worker *fake_worker(size_t cap)
-{
-	struct kiln__worker *w = aligned_alloc(64, sizeof(*w));
-
-	cr_assert(not(eq(ptr, w, NULL)));
-	memset(w, 0, sizeof(*w));
-	cr_assert(eq(int, kiln__split_init(&w->sq, cap), 0));
-	w->pool = &fake_pool;
-	return w;
-}
-
-static void free_worker(struct kiln__worker *w)
-{
-	kiln__split_fini(&w->sq);
-	free(w);
-}
 
 static void setup(void)
 {
-	fw = fake_worker(64);
-	q = &fw->sq;
+	cr_assert(eq(int, kiln__split_create(&q, 0), 0));
+	cr_assert(eq(int, kiln__split_create(&orphans, 1), 0));
 	saved_self = kiln__self;
 }
 
 static void teardown(void)
 {
 	kiln__self = saved_self;
-	free_worker(fw);
+	kiln__split_destroy(q);
+	kiln__split_destroy(orphans);
 }
 
-TestSuite(split, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(split, .init = setup, .fini = teardown, .timeout = 60);
 
 /* What a task did: how often it ran. */
 struct probe {
@@ -74,81 +61,78 @@ static void run_probe(void *p)
 	((struct probe *)p)->runs++;
 }
 
-static void init_task(kiln_task *t, struct probe *p)
+static struct kiln__slot *slot_at(struct kiln__split *d, size_t i)
 {
-	t->kiln__fn = run_probe;
-	t->kiln__arg = p;
-	__atomic_store_n(&t->kiln__state, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->kiln__slot, NULL, __ATOMIC_RELAXED);
+	return &d->base[i];
 }
 
-/* Push t as kiln_spawn's fast path does: record the slot in the frame,
- * store at tail, move tail up. */
-static void push(struct kiln__split *d, kiln_task *t)
+/* Push a kiln_spawn record for p, as kiln_spawn's fast path does. */
+static struct kiln__slot *push(struct kiln__split *d, struct probe *p)
 {
-	cr_assert(d->fast.tail != d->fast.end);
-	__atomic_store_n(&t->kiln__slot, d->fast.tail, __ATOMIC_RELAXED);
-	__atomic_store_n(d->fast.tail, t, __ATOMIC_RELAXED);
-	d->fast.tail++;
+	struct kiln__slot *s = d->fast.tail;
+	struct kiln__task_rec *r = (struct kiln__task_rec *)(void *)s;
+
+	cr_assert(s != d->fast.end);
+	r->kiln__fn = run_probe;
+	r->kiln__arg = p;
+	__atomic_store_n(&s->kiln__w[0], (uintptr_t)kiln__run_task |
+	    KILN__REC, __ATOMIC_RELAXED);
+	d->fast.tail = s + 1;
+	return s;
 }
 
-/* Push n fresh tasks t[0] .. t[n - 1], oldest first, all reporting to p. */
-static void push_probes(kiln_task *t, int n, struct probe *p)
+static uintptr_t w0(struct kiln__split *d, size_t i)
 {
-	int i;
-
-	for (i = 0; i < n; i++) {
-		init_task(&t[i], p);
-		push(q, &t[i]);
-	}
+	return __atomic_load_n(&slot_at(d, i)->kiln__w[0], __ATOMIC_ACQUIRE);
 }
 
 static size_t split_index(const struct kiln__split *d)
 {
-	return (size_t)(d->fast.split - (kiln_task **)d->base);
+	return kiln__split_index(d, d->fast.split);
 }
 
-static kiln_task *steal(struct kiln__split *d, int *busy)
+static size_t tail_index(const struct kiln__split *d)
 {
-	return kiln__split_steal(d, busy);
+	return kiln__split_index(d, d->fast.tail);
+}
+
+/* Steal, and on success run the task and finish it, as a thief does. */
+static int steal_run(struct kiln__split *d, int *busy)
+{
+	struct kiln__taken t;
+
+	if (!kiln__split_steal(d, &t, busy))
+		return 0;
+	t.fn(t.arg);
+	__atomic_exchange_n(t.state, KILN__DONE, __ATOMIC_ACQ_REL);
+	return 1;
 }
 
 Test(split, starts_empty)
 {
-	kiln_task *x = (kiln_task *)&x;
+	struct kiln__taken t;
+	int busy;
 
-	cr_expect(eq(int, kiln__split_pop(q, &x), KILN__POP_EMPTY));
-	cr_expect(eq(i64, kiln__split_top(q), -1));
+	cr_expect(eq(int, kiln__split_pop(orphans, &t), KILN__POP_EMPTY));
 	cr_expect(eq(int, kiln__split_public(q), 0));
 	cr_expect(eq(int, kiln__split_share(q), 0));
-}
-
-Test(split, private_pop_is_lifo)
-{
-	kiln_task t[3], *x;
-	struct probe p[3] = { 0 };
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		init_task(&t[i], &p[i]);
-		push(q, &t[i]);
-	}
-	cr_expect(eq(i64, kiln__split_top(q), 2));
-	cr_expect(eq(int, kiln__split_public(q), 0));
-	for (i = 2; i >= 0; i--) {
-		cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
-		cr_expect(eq(ptr, x, &t[i]));
-	}
-	cr_expect(eq(int, kiln__split_pop(q, &x), KILN__POP_EMPTY));
+	cr_expect(eq(int, kiln__split_steal(q, &t, &busy), 0));
+	cr_expect(eq(int, busy, 0));
+	cr_expect(eq(sz, q->cap, (KILN__DEQUE_BYTES - 4096) / 64));
+	/* The deque is its region: its end is the region's end. */
+	cr_expect(eq(ptr, (void *)KILN__DEQUE_OF(q->base), (void *)q));
+	cr_expect(eq(ptr, (void *)q->fast.end,
+	    (void *)((char *)q + KILN__DEQUE_BYTES)));
 }
 
 Test(split, share_moves_split_by_half)
 {
-	kiln_task t[4];
 	struct probe p = { 0 };
 	uint64_t v;
+	int i;
 
-	push_probes(t, 4, &p);
+	for (i = 0; i < 4; i++)
+		push(q, &p);
 	q->fast.movesplit = 1;
 	cr_assert(eq(int, kiln__split_share(q), 1));
 	cr_expect(eq(u32, q->fast.movesplit, 0));
@@ -157,164 +141,229 @@ Test(split, share_moves_split_by_half)
 	cr_expect(eq(u32, HEAD(v), 0));
 	cr_expect(eq(u32, SPLIT(v), 2));
 	cr_expect(eq(int, kiln__split_public(q), 1));
-
 	/* Half of the rest, rounded up: at least one task each time. */
 	cr_assert(eq(int, kiln__split_share(q), 1));
 	cr_expect(eq(sz, split_index(q), 3));
 	cr_assert(eq(int, kiln__split_share(q), 1));
 	cr_expect(eq(sz, split_index(q), 4));
-	cr_expect(eq(u32, SPLIT(atomic_load(&q->ts)), 4));
 	cr_expect(eq(int, kiln__split_share(q), 0));
-	cr_expect(eq(sz, split_index(q), 4));
 }
 
-Test(split, steal_takes_oldest)
+Test(split, steal_takes_oldest_and_runs_it_in_place)
 {
-	kiln_task t[4];
-	struct probe p = { 0 };
+	struct probe p[4] = { 0 };
+	struct kiln__taken t;
 	int i, busy;
 
-	push_probes(t, 4, &p);
+	for (i = 0; i < 4; i++)
+		push(q, &p[i]);
 	while (kiln__split_share(q))
 		;
 	for (i = 0; i < 4; i++) {
-		cr_expect(eq(ptr, steal(q, &busy), &t[i]));
-		cr_expect(eq(int, busy, 0));
+		cr_assert(eq(int, kiln__split_steal(q, &t, &busy), 1));
+		cr_expect(eq(ptr, t.arg, (void *)slot_at(q, i)));
+		cr_expect(eq(ptr, (void *)t.state,
+		    (void *)&slot_at(q, i)->kiln__w[1]));
+		/* The thief wrote the state, then released the slot. */
+		cr_expect(eq(u64, *t.state, 0));
+		cr_expect(eq(u64, w0(q, i), KILN__W_STOLEN));
+		t.fn(t.arg);
+		cr_expect(eq(int, p[i].runs, 1));
 	}
 	cr_expect(eq(u32, q->fast.movesplit, 0));
-	cr_expect(eq(ptr, steal(q, &busy), NULL));
+	cr_expect(eq(int, kiln__split_steal(q, &t, &busy), 0));
 	cr_expect(eq(int, busy, 0));
 	/* Finding nothing public asks the owner to share. */
 	cr_expect(eq(u32, q->fast.movesplit, 1));
-	cr_expect(eq(int, kiln__split_public(q), 0));
 }
 
 Test(split, private_tasks_cannot_be_stolen)
 {
-	kiln_task t[2], *x;
 	struct probe p = { 0 };
 	int busy;
 
-	push_probes(t, 2, &p);
-	cr_expect(eq(ptr, steal(q, &busy), NULL));
+	push(q, &p);
+	push(q, &p);
+	cr_expect(eq(int, steal_run(q, &busy), 0));
 	cr_expect(eq(int, busy, 0));
 	cr_expect(eq(u32, q->fast.movesplit, 1));
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
-	cr_expect(eq(ptr, x, &t[1]));
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
-	cr_expect(eq(ptr, x, &t[0]));
+	cr_expect(eq(int, p.runs, 0));
 }
 
-Test(split, pop_takes_public_back)
+Test(split, take_gets_a_public_task_back)
 {
-	kiln_task t[4], *x;
-	struct probe p = { 0 };
-	int busy;
-
-	push_probes(t, 4, &p);
-	kiln__split_share(q);
-	kiln__split_share(q);
-	cr_assert(eq(sz, split_index(q), 3));      /* t0..t2 public */
-
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
-	cr_expect(eq(ptr, x, &t[3]));               /* private */
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
-	cr_expect(eq(ptr, x, &t[2]));               /* public, taken back */
-	/* Taking back keeps the older half of the public run public. */
-	cr_expect(eq(sz, split_index(q), 1));
-	cr_expect(eq(u32, SPLIT(atomic_load(&q->ts)), 1));
-
-	cr_expect(eq(ptr, steal(q, &busy), &t[0]));
-	cr_expect(eq(ptr, steal(q, &busy), NULL));  /* t1 is private again */
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
-	cr_expect(eq(ptr, x, &t[1]));
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_STOLEN));
-	cr_expect(eq(ptr, x, NULL));
-	cr_expect(eq(int, kiln__split_pop(q, &x), KILN__POP_EMPTY));
-}
-
-Test(split, owner_wins_the_last_task)
-{
-	kiln_task t, *x;
-	struct probe p = { 0 };
-	int busy;
-
-	push_probes(&t, 1, &p);
-	cr_assert(eq(int, kiln__split_share(q), 1));
-	cr_assert(eq(int, kiln__split_public(q), 1));
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
-	cr_expect(eq(ptr, x, &t));
-	cr_expect(eq(ptr, steal(q, &busy), NULL));
-	cr_expect(eq(int, busy, 0));
-	cr_expect(eq(int, kiln__split_pop(q, &x), KILN__POP_EMPTY));
-}
-
-Test(split, steal_after_pop)
-{
-	kiln_task t[2], *x;
-	struct probe p = { 0 };
-	int busy;
-
-	push_probes(t, 2, &p);
-	cr_assert(eq(int, kiln__split_share(q), 1));
-	cr_assert(eq(sz, split_index(q), 1));       /* t0 public */
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
-	cr_expect(eq(ptr, x, &t[1]));
-	cr_expect(eq(ptr, steal(q, &busy), &t[0]));
-	/* The owner learns that its top was stolen, and drops the slot. */
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_STOLEN));
-	cr_expect(eq(ptr, x, NULL));
-	cr_expect(eq(i64, kiln__split_top(q), -1));
-	cr_expect(eq(int, kiln__split_pop(q, &x), KILN__POP_EMPTY));
-	cr_expect(eq(ptr, steal(q, &busy), NULL));
-}
-
-Test(split, stolen_slot_is_reused)
-{
-	kiln_task a, b, c, *x;
-	struct probe p = { 0 };
-	int busy;
-
-	init_task(&a, &p);
-	init_task(&b, &p);
-	init_task(&c, &p);
-	push(q, &a);
-	kiln__split_share(q);
-	cr_assert(eq(ptr, steal(q, &busy), &a));
-	/* The thief left NULL in the slot it read. */
-	cr_expect(eq(ptr, atomic_load(&q->base[0]), NULL));
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_STOLEN));
-	push(q, &b);
-	push(q, &c);
-	cr_expect(eq(ptr, atomic_load(&q->base[0]), &b));
-	kiln__split_share(q);
-	cr_expect(eq(ptr, steal(q, &busy), &b));
-	cr_assert(eq(int, kiln__split_pop(q, &x), KILN__POP_TASK));
-	cr_expect(eq(ptr, x, &c));
-	cr_expect(eq(int, kiln__split_pop(q, &x), KILN__POP_STOLEN));
-	cr_expect(eq(int, kiln__split_pop(q, &x), KILN__POP_EMPTY));
-}
-
-Test(split, find)
-{
-	kiln_task t[3], other;
-	struct probe p = { 0 };
+	struct probe p[4] = { 0 };
 	int i, busy;
 
-	init_task(&other, &p);
-	push_probes(t, 3, &p);
-	for (i = 0; i < 3; i++)
-		cr_expect(eq(i64, kiln__split_find(q, &t[i]), i));
-	cr_expect(eq(i64, kiln__split_find(q, &other), -1));
+	for (i = 0; i < 4; i++)
+		push(q, &p[i]);
 	kiln__split_share(q);
-	cr_assert(eq(ptr, steal(q, &busy), &t[0]));
-	/* A stolen task is no longer ours to find. */
-	cr_expect(eq(i64, kiln__split_find(q, &t[0]), -1));
-	cr_expect(eq(i64, kiln__split_find(q, &t[1]), 1));
-	cr_expect(eq(i64, kiln__split_find(q, &t[2]), 2));
+	kiln__split_share(q);
+	cr_assert(eq(sz, split_index(q), 3));      /* 0..2 public */
+	cr_expect(eq(int, kiln__split_take(q, 3), 1));  /* private */
+	cr_expect(eq(int, kiln__split_take(q, 1), 1));
+	/* Taking back lowers the split to the slot taken. */
+	cr_expect(eq(sz, split_index(q), 1));
+	cr_expect(eq(u32, SPLIT(atomic_load(&q->ts)), 1));
+	cr_expect(eq(int, steal_run(q, &busy), 1));
+	cr_expect(eq(int, p[0].runs, 1));
+	cr_expect(eq(int, steal_run(q, &busy), 0)); /* 1 is private again */
+	/* A stolen slot cannot be taken back. */
+	cr_expect(eq(int, kiln__split_take(q, 0), 0));
 }
 
-/* From here on the public inline API, with fw as the current worker. */
+Test(split, thieves_skip_holes)
+{
+	struct probe p[3] = { 0 };
+	int busy;
+
+	push(q, &p[0]);
+	push(q, &p[1]);
+	push(q, &p[2]);
+	/* The middle one was synced out of order. */
+	__atomic_store_n(&slot_at(q, 1)->kiln__w[0], KILN__W_HOLE,
+	    __ATOMIC_RELAXED);
+	while (kiln__split_share(q))
+		;
+	cr_expect(eq(int, steal_run(q, &busy), 1));
+	cr_expect(eq(int, steal_run(q, &busy), 0));
+	cr_expect(eq(int, busy, 1), "a hole is worth a retry");
+	/* The thief released the hole it took. */
+	cr_expect(eq(u64, w0(q, 1), KILN__W_FREE));
+	cr_expect(eq(int, steal_run(q, &busy), 1));
+	cr_expect(eq(int, p[0].runs, 1));
+	cr_expect(eq(int, p[1].runs, 0));
+	cr_expect(eq(int, p[2].runs, 1));
+}
+
+Test(split, drop_dead_pops_holes_not_tasks)
+{
+	struct probe p = { 0 };
+	int busy;
+
+	push(q, &p);
+	push(q, &p);
+	push(q, &p);
+	__atomic_store_n(&slot_at(q, 2)->kiln__w[0], KILN__W_HOLE,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&slot_at(q, 1)->kiln__w[0], KILN__W_HOLE,
+	    __ATOMIC_RELAXED);
+	kiln__split_drop_dead(q);
+	cr_expect(eq(sz, tail_index(q), 1));
+	/* A task stolen and running in place keeps its slot. */
+	kiln__split_share(q);
+	cr_assert(eq(int, steal_run(q, &busy), 1));
+	__atomic_store_n(&slot_at(q, 0)->kiln__w[0], KILN__W_STOLEN,
+	    __ATOMIC_RELAXED);
+	kiln__split_drop_dead(q);
+	cr_expect(eq(sz, tail_index(q), 1));
+	/* Once its parent synced it, the slot is free. */
+	__atomic_store_n(&slot_at(q, 0)->kiln__w[0], KILN__W_FREE,
+	    __ATOMIC_RELAXED);
+	kiln__split_drop_dead(q);
+	cr_expect(eq(sz, tail_index(q), 0));
+	cr_expect(eq(u64, atomic_load(&q->ts), 0));
+}
+
+Test(split, share_keeps_asking_while_a_hole_is_public)
+{
+	struct probe p = { 0 };
+	int busy;
+
+	push(q, &p);
+	push(q, &p);
+	push(q, &p);
+	push(q, &p);
+	__atomic_store_n(&slot_at(q, 0)->kiln__w[0], KILN__W_HOLE,
+	    __ATOMIC_RELAXED);
+	cr_assert(eq(int, kiln__split_share(q), 1));
+	cr_expect(eq(u32, q->fast.movesplit, 1),
+	    "a public hole must keep context spawns on the slow path");
+	/* Once a thief took the hole, it is not public any more. */
+	cr_expect(eq(int, steal_run(q, &busy), 0));
+	cr_expect(eq(int, kiln__split_share(q), 1));
+	cr_expect(eq(u32, q->fast.movesplit, 0));
+}
+
+Test(split, settle_takes_back_dead_public_slots)
+{
+	struct probe p = { 0 };
+	size_t i;
+
+	/* A caller's task at 0; a callee left holes at 1..3, shared. */
+	push(q, &p);
+	for (i = 1; i < 4; i++) {
+		push(q, &p);
+		__atomic_store_n(&slot_at(q, i)->kiln__w[0], KILN__W_HOLE,
+		    __ATOMIC_RELAXED);
+	}
+	while (kiln__split_share(q))
+		;
+	cr_assert(eq(sz, split_index(q), 4));
+	kiln__split_settle(q, slot_at(q, 1));
+	cr_expect(eq(sz, tail_index(q), 1));
+	cr_expect(eq(sz, split_index(q), 1));
+	cr_expect(eq(u32, SPLIT(atomic_load(&q->ts)), 1));
+	cr_expect(eq(u32, HEAD(atomic_load(&q->ts)), 0));
+}
+
+Test(split, settle_after_thieves_took_the_dead_slots)
+{
+	struct probe p = { 0 };
+	int busy;
+
+	push(q, &p);
+	push(q, &p);
+	__atomic_store_n(&slot_at(q, 1)->kiln__w[0], KILN__W_HOLE,
+	    __ATOMIC_RELAXED);
+	while (kiln__split_share(q))
+		;
+	cr_assert(eq(int, steal_run(q, &busy), 1));   /* the task at 0 */
+	cr_assert(eq(int, steal_run(q, &busy), 0));   /* the hole at 1 */
+	cr_assert(eq(u32, HEAD(atomic_load(&q->ts)), 2));
+	kiln__split_settle(q, slot_at(q, 1));
+	cr_expect(eq(sz, tail_index(q), 1));
+	cr_expect(eq(u64, atomic_load(&q->ts), (uint64_t)1 | (uint64_t)1 << 32));
+}
+
+Test(split, evacuate_moves_pending_tasks_to_the_orphans)
+{
+	struct probe p[4] = { 0 };
+	struct kiln__taken t;
+	int i, busy;
+
+	for (i = 0; i < 4; i++)
+		push(q, &p[i]);
+	__atomic_store_n(&slot_at(q, 2)->kiln__w[0], KILN__W_HOLE,
+	    __ATOMIC_RELAXED);
+	kiln__split_share(q);                      /* 0, 1 public */
+	cr_assert(eq(int, steal_run(q, &busy), 1));  /* 0 stolen */
+	cr_expect(eq(sz, kiln__split_evacuate(q, orphans), 2));
+	/* Nothing is left to steal from the parked fiber's deque... */
+	cr_expect(eq(u32, HEAD(atomic_load(&q->ts)), 4));
+	cr_expect(eq(int, kiln__split_public(q), 0));
+	/* ...its tasks are the orphans', public, their state written. */
+	cr_expect(eq(sz, tail_index(orphans), 2));
+	cr_expect(eq(int, kiln__split_public(orphans), 1));
+	for (i = 1; i < 4; i += 2) {
+		cr_expect(eq(u64, w0(q, i) & KILN__W_TAG, KILN__W_MOVED));
+		cr_expect(eq(u64, slot_at(q, i)->kiln__w[1], 0));
+	}
+	cr_expect(eq(u64, w0(q, 2), KILN__W_FREE));
+	/* A thief takes the oldest orphan, the owner pops the newest. */
+	cr_assert(eq(int, kiln__split_steal(orphans, &t, &busy), 1));
+	cr_expect(eq(ptr, t.arg, (void *)slot_at(q, 1)));
+	t.fn(t.arg);
+	cr_assert(eq(int, kiln__split_pop(orphans, &t), KILN__POP_TASK));
+	cr_expect(eq(ptr, t.arg, (void *)slot_at(q, 3)));
+	t.fn(t.arg);
+	cr_expect(eq(int, kiln__split_pop(orphans, &t), KILN__POP_STOLEN));
+	cr_expect(eq(int, kiln__split_pop(orphans, &t), KILN__POP_EMPTY));
+	for (i = 0; i < 4; i++)
+		cr_expect(eq(int, p[i].runs, i == 2 ? 0 : 1));
+}
+
+/* From here on the public inline API, with q as the current deque. */
 
 Test(split, api_spawn_defers_and_sync_is_lifo)
 {
@@ -327,16 +376,16 @@ Test(split, api_spawn_defers_and_sync_is_lifo)
 		kiln_spawn(&t[i], run_probe, &p[i]);
 	for (i = 0; i < 3; i++)
 		cr_expect(eq(int, p[i].runs, 0), "spawn ran task %d at once", i);
-	cr_expect(eq(i64, kiln__split_top(q), 2));
+	cr_expect(eq(sz, tail_index(q), 3));
 	cr_expect(eq(u64, q->fast.spawns, 3));
 	for (i = 2; i >= 0; i--) {
 		kiln_sync(&t[i]);
 		cr_expect(eq(int, p[i].runs, 1));
-		cr_expect(eq(i64, kiln__split_top(q), i - 1));
+		cr_expect(eq(sz, tail_index(q), (size_t)i));
 	}
 }
 
-Test(split, api_sync_out_of_order)
+Test(split, api_sync_out_of_order_leaves_holes)
 {
 	kiln_task a, b, c;
 	struct probe pa = { 0 }, pb = { 0 }, pc = { 0 };
@@ -345,42 +394,57 @@ Test(split, api_sync_out_of_order)
 	kiln_spawn(&a, run_probe, &pa);
 	kiln_spawn(&b, run_probe, &pb);
 	kiln_spawn(&c, run_probe, &pc);
-	/* Syncing the oldest runs the newer ones first, marking them done. */
+	/* Syncing the oldest runs it alone, out of the middle. */
 	kiln_sync(&a);
 	cr_expect(eq(int, pa.runs, 1));
-	cr_expect(eq(int, pb.runs, 1));
-	cr_expect(eq(int, pc.runs, 1));
-	cr_expect(eq(u64, __atomic_load_n(&b.kiln__state, __ATOMIC_ACQUIRE),
-	    KILN__DONE));
-	cr_expect(eq(u64, __atomic_load_n(&c.kiln__state, __ATOMIC_ACQUIRE),
-	    KILN__DONE));
-	cr_expect(eq(i64, kiln__split_top(q), -1));
+	cr_expect(eq(int, pb.runs, 0));
+	cr_expect(eq(int, pc.runs, 0));
+	cr_expect(eq(u64, w0(q, 0), KILN__W_HOLE));
+	cr_expect(eq(sz, tail_index(q), 3));
 	kiln_sync(&c);
 	kiln_sync(&b);
 	cr_expect(eq(int, pb.runs, 1));
 	cr_expect(eq(int, pc.runs, 1));
+	/* The hole stays until something pops it. */
+	cr_expect(eq(sz, tail_index(q), 1));
+	kiln__split_drop_dead(q);
+	cr_expect(eq(sz, tail_index(q), 0));
 }
 
-Test(split, api_sync_middle_first)
+/* Every order of syncing four tasks. */
+Test(split, api_sync_in_every_order)
 {
-	kiln_task t[4];
-	struct probe p[4] = { 0 };
-	int i;
+	int order[4] = { 0, 1, 2, 3 }, n = 0;
 
 	kiln__self = &q->fast;
-	for (i = 0; i < 4; i++)
-		kiln_spawn(&t[i], run_probe, &p[i]);
-	kiln_sync(&t[1]);
-	cr_expect(eq(int, p[0].runs, 0));
-	for (i = 1; i < 4; i++)
-		cr_expect(eq(int, p[i].runs, 1));
-	cr_expect(eq(i64, kiln__split_top(q), 0));
-	kiln_sync(&t[3]);
-	kiln_sync(&t[0]);
-	kiln_sync(&t[2]);
-	for (i = 0; i < 4; i++)
-		cr_expect(eq(int, p[i].runs, 1), "task %d ran %d times", i,
-		    p[i].runs);
+	for (;;) {
+		kiln_task t[4];
+		struct probe p[4] = { 0 };
+		int i, j, k, tmp;
+
+		for (i = 0; i < 4; i++)
+			kiln_spawn(&t[i], run_probe, &p[i]);
+		for (i = 0; i < 4; i++)
+			kiln_sync(&t[order[i]]);
+		for (i = 0; i < 4; i++)
+			cr_expect(eq(int, p[i].runs, 1), "order %d%d%d%d: "
+			    "task %d ran %d times", order[0], order[1],
+			    order[2], order[3], i, p[i].runs);
+		kiln__split_drop_dead(q);
+		cr_expect(eq(sz, tail_index(q), 0));
+		n++;
+		/* Next permutation. */
+		for (i = 2; i >= 0 && order[i] >= order[i + 1]; i--)
+			;
+		if (i < 0)
+			break;
+		for (j = 3; order[j] <= order[i]; j--)
+			;
+		tmp = order[i], order[i] = order[j], order[j] = tmp;
+		for (j = i + 1, k = 3; j < k; j++, k--)
+			tmp = order[j], order[j] = order[k], order[k] = tmp;
+	}
+	cr_expect(eq(int, n, 24));
 }
 
 Test(split, api_spawn_shares_when_asked)
@@ -391,39 +455,34 @@ Test(split, api_spawn_shares_when_asked)
 
 	kiln__self = &q->fast;
 	kiln_spawn(&a, run_probe, &pa);
-	cr_expect(eq(ptr, steal(q, &busy), NULL));  /* raises movesplit */
+	cr_expect(eq(int, steal_run(q, &busy), 0));  /* raises movesplit */
 	cr_assert(eq(u32, q->fast.movesplit, 1));
-	kiln_spawn(&b, run_probe, &pb);              /* shares a */
+	kiln_spawn(&b, run_probe, &pb);               /* shares a */
 	cr_expect(eq(u32, q->fast.movesplit, 0));
 	cr_expect(eq(int, kiln__split_public(q), 1));
 	cr_expect(eq(sz, split_index(q), 1));
 	kiln_sync(&b);
-	kiln_sync(&a);                               /* taken back */
+	kiln_sync(&a);                                /* taken back */
 	cr_expect(eq(int, pa.runs, 1));
 	cr_expect(eq(int, pb.runs, 1));
 	cr_expect(eq(int, kiln__split_public(q), 0));
-	cr_expect(eq(i64, kiln__split_top(q), -1));
+	cr_expect(eq(sz, tail_index(q), 0));
 }
 
-/* A thief on another thread: steal one task, run it, mark it done. */
+/* A thief on another thread: steal one task, run it, finish it. */
 static void *thief_main(void *arg)
 {
-	kiln_task *t;
-	int busy;
+	int busy, got;
 
 	do
-		t = kiln__split_steal(arg, &busy);
-	while (!t && busy);
-	if (t) {
-		t->kiln__fn(t->kiln__arg);
-		__atomic_store_n(&t->kiln__state, KILN__DONE, __ATOMIC_RELEASE);
-	}
-	return t;
+		got = steal_run(arg, &busy);
+	while (!got && busy);
+	return (void *)(intptr_t)got;
 }
 
 Test(split, api_sync_of_stolen_task)
 {
-	kiln_task a, b, *x;
+	kiln_task a, b;
 	struct probe pa = { 0 }, pb = { 0 };
 	pthread_t th;
 	void *got;
@@ -431,64 +490,133 @@ Test(split, api_sync_of_stolen_task)
 
 	kiln__self = &q->fast;
 	kiln_spawn(&a, run_probe, &pa);
-	cr_expect(eq(ptr, steal(q, &busy), NULL));
+	cr_expect(eq(int, steal_run(q, &busy), 0));
 	kiln_spawn(&b, run_probe, &pb);
 	cr_assert(eq(int, pthread_create(&th, NULL, thief_main, q), 0));
 	pthread_join(th, &got);
-	cr_assert(eq(ptr, got, &a));
+	cr_assert(eq(int, (int)(intptr_t)got, 1));
 	cr_assert(eq(int, pa.runs, 1));
 	kiln_sync(&b);
-	/* a is done elsewhere: kiln_sync must return without running it. */
+	/* a is done elsewhere: kiln_sync must return without running it,
+	 * and free its slot. */
 	kiln_sync(&a);
 	cr_expect(eq(int, pa.runs, 1));
 	cr_expect(eq(int, pb.runs, 1));
-	/* Its slot is dropped at the next pop. */
-	cr_expect(eq(int, kiln__split_pop(q, &x), KILN__POP_STOLEN));
-	cr_expect(eq(int, kiln__split_pop(q, &x), KILN__POP_EMPTY));
+	cr_expect(eq(sz, tail_index(q), 0));
 }
 
+static uint64_t twice(uint64_t x)
+{
+	return 2 * x;
+}
+
+KILN_TASK(tw, uint64_t, twice, uint64_t);
+
+static uint64_t ctwice(kiln_ctx c, uint64_t x)
+{
+	(void)c;
+	return 2 * x;
+}
+
+KILN_CTX_TASK(ctw, uint64_t, ctwice, uint64_t);
+
+Test(split, api_typed_tasks_keep_their_records_in_the_deque)
+{
+	struct tw a, b;
+	struct ctw x, y;
+	kiln_ctx c;
+
+	kiln__self = &q->fast;
+	tw_spawn(&a, 1);
+	tw_spawn(&b, 2);
+	cr_expect(eq(ptr, (void *)a.kiln__s, (void *)slot_at(q, 0)));
+	cr_expect(eq(u64, ((struct tw_kiln__rec *)(void *)a.kiln__s)->kiln__a,
+	    1));
+	cr_expect(eq(u64, tw_sync(&a), 2));        /* out of order */
+	cr_expect(eq(u64, tw_sync(&b), 4));
+	c = kiln_ctx_get();
+	cr_expect(eq(ptr, (void *)c, (void *)q->fast.tail));
+	KILN_SPAWN(ctw, c, &x, 3);
+	KILN_SPAWN(ctw, c, &y, 4);
+	cr_expect(eq(ptr, (void *)c, (void *)q->fast.tail));
+	cr_expect(eq(u64, KILN_SYNC(ctw, c, &y), 8));
+	cr_expect(eq(u64, KILN_SYNC(ctw, c, &x), 6));
+	cr_expect(eq(ptr, (void *)c, (void *)q->fast.tail));
+	kiln__split_drop_dead(q);
+	cr_expect(eq(sz, tail_index(q), 0));
+}
+
+/* The deque holds cap tasks: one more of each kind runs at once. */
 Test(split, api_full_deque_runs_at_once)
 {
-	struct kiln__worker *small = fake_worker(4);
-	kiln_task t[6];
-	struct probe p[6] = { 0 };
-	int i;
+	size_t n = q->cap, i;
+	kiln_task *t = calloc(n, sizeof(*t)), extra;
+	struct probe p = { 0 }, pe = { 0 };
+	struct tw ta;
+	struct ctw tc;
+	kiln_ctx c;
 
-	kiln__self = &small->sq.fast;
-	for (i = 0; i < 6; i++)
-		kiln_spawn(&t[i], run_probe, &p[i]);
-	for (i = 0; i < 4; i++)
-		cr_expect(eq(int, p[i].runs, 0));
-	for (i = 4; i < 6; i++)
-		cr_expect(eq(int, p[i].runs, 1), "task %d: deque full, so it "
-		    "should have run in kiln_spawn", i);
-	for (i = 5; i >= 0; i--)
+	cr_assert(not(eq(ptr, t, NULL)));
+	kiln__self = &q->fast;
+	for (i = 0; i < n; i++)
+		kiln_spawn(&t[i], run_probe, &p);
+	cr_expect(eq(int, p.runs, 0));
+	kiln_spawn(&extra, run_probe, &pe);
+	cr_expect(eq(int, pe.runs, 1), "deque full: runs in kiln_spawn");
+	tw_spawn(&ta, 5);
+	cr_expect(eq(ptr, (void *)ta.kiln__s, NULL));
+	c = kiln_ctx_get();
+	KILN_SPAWN(ctw, c, &tc, 6);
+	cr_expect(eq(ptr, (void *)tc.kiln__s, NULL));
+	cr_expect(eq(u64, KILN_SYNC(ctw, c, &tc), 12));
+	cr_expect(eq(u64, tw_sync(&ta), 10));
+	kiln_sync(&extra);
+	cr_expect(eq(int, pe.runs, 1));
+	for (i = n; i-- > 0;)
 		kiln_sync(&t[i]);
-	for (i = 0; i < 6; i++)
-		cr_expect(eq(int, p[i].runs, 1), "task %d ran %d times", i,
-		    p[i].runs);
-	kiln__self = saved_self;
-	free_worker(small);
+	cr_expect(eq(int, p.runs, (int)n));
+	cr_expect(eq(sz, tail_index(q), 0));
+	free(t);
 }
 
-/*
- * struct kiln_stats.spawns is documented as "kiln_spawn calls (and their
- * typed forms)"; a kiln_spawn that finds the deque full is still one.
- */
-Test(split, api_spawns_counts_every_spawn)
+/* Outside a pool every spawn runs its task at once. */
+Test(split, api_outside_a_pool)
 {
-	struct kiln__worker *small = fake_worker(4);
-	kiln_task t[6];
-	struct probe p[6] = { 0 };
+	kiln_task t;
+	struct probe p = { 0 };
+	struct tw ta;
+	struct ctw tc;
+	kiln_ctx c = kiln_ctx_get();
+
+	kiln_spawn(&t, run_probe, &p);
+	cr_expect(eq(int, p.runs, 1));
+	kiln_sync(&t);
+	cr_expect(eq(int, p.runs, 1));
+	tw_spawn(&ta, 7);
+	cr_expect(eq(u64, tw_sync(&ta), 14));
+	KILN_SPAWN(ctw, c, &tc, 8);
+	cr_expect(eq(u64, KILN_SYNC(ctw, c, &tc), 16));
+}
+
+/* KILN_STATS counts every task pushed (this file defines it). */
+Test(split, api_spawns_counted_with_kiln_stats)
+{
+	kiln_task t[3];
+	struct probe p = { 0 };
+	struct tw ta;
+	struct ctw tc;
+	kiln_ctx c;
 	int i;
 
-	kiln__self = &small->sq.fast;
-	for (i = 0; i < 6; i++)
-		kiln_spawn(&t[i], run_probe, &p[i]);
-	for (i = 5; i >= 0; i--)
+	kiln__self = &q->fast;
+	for (i = 0; i < 3; i++)
+		kiln_spawn(&t[i], run_probe, &p);
+	tw_spawn(&ta, 1);
+	c = kiln_ctx_get();
+	KILN_SPAWN(ctw, c, &tc, 1);
+	(void)KILN_SYNC(ctw, c, &tc);
+	(void)tw_sync(&ta);
+	for (i = 3; i-- > 0;)
 		kiln_sync(&t[i]);
-	kiln__self = saved_self;
-	cr_expect(eq(u64, small->sq.fast.spawns, 6),
-	    "the 2 spawns that ran at once (deque full) were not counted");
-	free_worker(small);
+	cr_expect(eq(u64, q->fast.spawns, 5));
 }

@@ -21,6 +21,8 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+/* Count every spawn in kiln_pool_stats (see kiln_pool_stats(3)). */
+#define KILN_STATS 1
 #include <kiln.h>
 
 #include "common.h"

@@ -1,20 +1,24 @@
 /*
  * deque-stress: the split task deque (lib/split.c) under an owner and
- * thieves, as a worker's deque is used.
+ * thieves, as a fiber's deque is used.
  *
  *	deque-stress [tasks [thieves [depth]]]
  *
- * The owner thread is made a worker (kiln__self points at a worker-shaped
- * object) and pushes with the real inline kiln_spawn, which shares when a
- * thief asks; it pops with kiln__split_pop, in a random mix of pushes and
- * pops up to depth tasks deep.  Thieves steal with kiln__split_steal.  Each
- * task frame carries a non-atomic payload written by the owner before the
- * spawn; whoever runs the task checks it and writes a non-atomic result that
- * the owner checks after the pop (or, for a stolen task, after the thief
- * marks it done).  So a missing release/acquire pair shows up as a
+ * The owner thread makes a deque current (kiln__self, with no worker, so
+ * that a sync that must wait polls) and uses the real inline kiln_spawn and
+ * kiln_sync, which share when a thief asks: a random mix of spawns and
+ * syncs up to depth tasks deep, the syncs mostly newest first, sometimes
+ * out of order (leaving holes), and now and then the owner evacuates its
+ * tasks to an orphans deque as a parking fiber does.  Thieves steal from
+ * both deques and run what they take, in place.  Each task carries a
+ * non-atomic payload written by the owner before the spawn; whoever runs
+ * the task checks it and writes a non-atomic result that the owner checks
+ * after the sync.  So a missing release/acquire pair shows up as a
  * ThreadSanitizer report or a bad payload.  Every task must run once.
  */
 #include "config.h"
+
+#define KILN_STATS 1
 
 #include <pthread.h>
 #include <sched.h>
@@ -27,16 +31,16 @@
 
 struct job {
 	kiln_task t;
+	int live;                  /* spawned, not synced (owner only) */
 	uint64_t seq;
 	uint64_t payload[STRESS_WORDS];  /* plain: published by the deque */
 	uint64_t result;           /* plain: published by the state word */
 	atomic_int runs;           /* times run in this use of the frame */
 };
 
-static struct kiln_pool fake_pool;  /* nobody sleeps: wakes are no-ops */
-static struct kiln__worker *owner;
+static struct kiln__split *q, *orphans;
 static atomic_int stop;
-static atomic_ulong bad_payload, stolen;
+static atomic_ulong bad_payload, stolen, orphaned;
 
 static void run_job(void *p)
 {
@@ -46,45 +50,48 @@ static void run_job(void *p)
 	atomic_fetch_add_explicit(&j->runs, 1, memory_order_relaxed);
 }
 
+static int steal_from(struct kiln__split *d)
+{
+	struct kiln__taken t;
+	int busy, got;
+
+	do
+		got = kiln__split_steal(d, &t, &busy);
+	while (!got && busy);
+	if (!got)
+		return 0;
+	t.fn(t.arg);
+	/* Acq_rel, as worker.c's finish_task: the owner's acquire load of
+	 * the state then sees the result. */
+	__atomic_exchange_n(t.state, KILN__DONE, __ATOMIC_ACQ_REL);
+	return 1;
+}
+
 static void *thief(void *arg)
 {
-	struct kiln__split *q = &owner->sq;
-	unsigned long n = 0;
+	unsigned long n = 0, o = 0;
 
 	(void)arg;
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		int busy;
-		kiln_task *t = kiln__split_steal(q, &busy);
-
-		if (!t) {
-			if (!busy)
-				sched_yield();
-			continue;
-		}
-		t->kiln__fn(t->kiln__arg);
-		/* Release: the owner's acquire load then sees the result. */
-		__atomic_store_n(&t->kiln__state, KILN__DONE, __ATOMIC_RELEASE);
-		n++;
+		if (steal_from(orphans))
+			o++;
+		else if (steal_from(q))
+			n++;
+		else
+			sched_yield();
 	}
 	atomic_fetch_add(&stolen, n);
+	atomic_fetch_add(&orphaned, o);
 	return NULL;
 }
 
-/* After a job left the deque: check it ran once and its result. */
-static void retire(struct job *j, int was_stolen)
+/* After a job was synced: check it ran once and its result. */
+static void retire(struct job *j)
 {
-	if (was_stolen) {
-		unsigned int spins = 0;
-
-		/* Acquire: pairs with the thief's release store. */
-		while (__atomic_load_n(&j->t.kiln__state, __ATOMIC_ACQUIRE) !=
-		    KILN__DONE)
-			if (++spins % 64 == 0)
-				sched_yield();
-	}
-	/* Relaxed: the owner ran it, or the acquire above ordered the run. */
+	/* Relaxed: the owner ran it, or the sync's acquire ordered the run. */
 	stress_payload_check(j->seq, atomic_load_explicit(&j->runs,
 	    memory_order_relaxed), j->result);
+	j->live = 0;
 }
 
 int main(int argc, char **argv)
@@ -96,19 +103,18 @@ int main(int argc, char **argv)
 	struct job *jobs;
 	pthread_t *th;
 	uint64_t seq = 0, rng = 0x2545f4914f6cdd1dull;
-	unsigned long d = 0, i, own = 0, robbed = 0, finds = 0;
+	unsigned long d = 0, i, out_of_order = 0, evacuations = 0;
+	struct kiln__taken t;
 
 	stress_prog = "deque-stress";
-	owner = aligned_alloc(64, sizeof(*owner));
 	jobs = calloc(depth, sizeof(*jobs));
 	th = calloc(nthieves, sizeof(*th));
-	if (!owner || !jobs || !th)
+	if (!jobs || !th)
 		stress_die("out of memory");
-	memset(owner, 0, sizeof(*owner));
-	if (kiln__split_init(&owner->sq, depth + 1) != 0)
-		stress_die("kiln__split_init");
-	owner->pool = &fake_pool;
-	kiln__self = &owner->sq.fast;
+	if (kiln__split_create(&q, 0) != 0 ||
+	    kiln__split_create(&orphans, 1) != 0)
+		stress_die("kiln__split_create");
+	kiln__self = &q->fast;
 
 	for (i = 0; i < nthieves; i++)
 		if (pthread_create(&th[i], NULL, thief, NULL) != 0)
@@ -127,39 +133,50 @@ int main(int argc, char **argv)
 			j->result = 0;
 			atomic_store_explicit(&j->runs, 0,
 			    memory_order_relaxed);
+			j->live = 1;
 			kiln_spawn(&j->t, run_job, j);
 			d++;
 		} else {
-			struct job *j = &jobs[d - 1];
-			kiln_task *x;
+			/* Mostly the newest; now and then any live one. */
+			size_t k = d - 1;
 
-			switch (kiln__split_pop(&owner->sq, &x)) {
-			case KILN__POP_TASK:
-				if (x != &j->t)
-					stress_die("pop gave %p, not the top "
-					    "task %p", (void *)x, (void *)&j->t);
-				x->kiln__fn(x->kiln__arg);
-				retire(j, 0);
-				own++;
-				break;
-			case KILN__POP_STOLEN:
-				retire(j, 1);
-				robbed++;
-				break;
-			case KILN__POP_EMPTY:
-				stress_die("pop found nothing at depth %lu", d);
+			if (r % 8 == 0) {
+				k = (size_t)(r >> 8) % d;
+				if (!jobs[k].live)
+					k = d - 1;
+				if (k != d - 1)
+					out_of_order++;
 			}
-			d--;
+			while (!jobs[k].live)
+				k--;
+			kiln_sync(&jobs[k].t);
+			retire(&jobs[k]);
+			/* The frames of synced jobs above the newest live
+			 * one are free again. */
+			while (d > 0 && !jobs[d - 1].live)
+				d--;
 		}
-		/* Now and then look a task up: its slot or -1 (stolen). */
-		if (d > 0 && r % 16 == 0) {
-			size_t k = (size_t)(r >> 8) % d;
-			ptrdiff_t at = kiln__split_find(&owner->sq, &jobs[k].t);
+		/* Park now and then: our tasks go to the orphans (where
+		 * thieves must run those that a sync waits for). */
+		if (nthieves > 0 && r % 512 == 1) {
+			kiln__split_evacuate(q, orphans);
+			evacuations++;
+		}
+		/*
+		 * The orphans' owner pops them too, but only with no sync
+		 * pending: a sync here waits without running anything, while
+		 * a parked fiber's worker goes on (and the orphans it takes
+		 * back from thieves would wait for it).  So what it finds
+		 * were run by thieves: it drops their slots.
+		 */
+		while (d == 0) {
+			enum kiln__pop got = kiln__split_pop(orphans, &t);
 
-			if (at != -1 && at != (ptrdiff_t)k)
-				stress_die("find: task at depth %zu found "
-				    "at %td", k, at);
-			finds++;
+			if (got == KILN__POP_EMPTY)
+				break;
+			if (got == KILN__POP_TASK)
+				stress_die("an orphan pending with every "
+				    "task synced");
 		}
 		/* Leave thieves a window now and then. */
 		if (r % 128 == 0)
@@ -168,26 +185,28 @@ int main(int argc, char **argv)
 	atomic_store(&stop, 1);
 	for (i = 0; i < nthieves; i++)
 		pthread_join(th[i], NULL);
+	kiln__split_drop_dead(q);
 
-	if (own + robbed != ntasks)
-		stress_fail("%lu tasks retired, %lu spawned", own + robbed,
-		    ntasks);
-	if (robbed != atomic_load(&stolen))
-		stress_fail("owner saw %lu stolen, thieves ran %lu", robbed,
-		    atomic_load(&stolen));
+	if (q->fast.tail != q->base)
+		stress_fail("%zu slots left on the deque",
+		    kiln__split_index(q, q->fast.tail));
 	if (atomic_load(&bad_payload))
 		stress_fail("%lu payload words read wrong",
 		    atomic_load(&bad_payload));
-	if (owner->sq.fast.spawns != ntasks)
+	if (q->fast.spawns != ntasks)
 		stress_fail("spawns counter %" PRIu64 ", %lu spawned",
-		    owner->sq.fast.spawns, ntasks);
-	printf("deque-stress: %lu tasks, %lu thieves, depth %lu: %lu run by "
-	    "the owner, %lu stolen, %lu finds\n", ntasks, nthieves, depth,
-	    own, robbed, finds);
+		    q->fast.spawns, ntasks);
+	if (nthieves > 0 && atomic_load(&stolen) == 0)
+		stress_fail("no task was stolen from the owner's deque");
+	printf("deque-stress: %lu tasks, %lu thieves, depth %lu: %lu stolen, "
+	    "%lu synced out of order, %lu evacuations (%lu tasks run from "
+	    "the orphans by thieves)\n", ntasks, nthieves, depth,
+	    atomic_load(&stolen), out_of_order, evacuations,
+	    atomic_load(&orphaned));
 
 	kiln__self = saved_self;
-	kiln__split_fini(&owner->sq);
-	free(owner);
+	kiln__split_destroy(q);
+	kiln__split_destroy(orphans);
 	free(jobs);
 	free(th);
 	return stress_exit();

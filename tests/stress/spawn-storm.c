@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
+/* Count every spawn in kiln_pool_stats (see kiln_pool_stats(3)). */
+#define KILN_STATS 1
 #include <kiln.h>
 
 #include "../common.h"
