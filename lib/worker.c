@@ -74,9 +74,21 @@ static struct kiln__wfast nonworker;
 __thread struct kiln__wfast *kiln__self
     __attribute__((tls_model("initial-exec"))) = &nonworker;
 
+/*
+ * kiln__self is this thread's own, but each fiber that runs on the thread
+ * sets it (switch_to), and ThreadSanitizer models fibers as threads: it
+ * would take writes by two fibers, or by a fiber and an earlier thread whose
+ * TLS block a new thread reuses, for a race.  So the library reads and
+ * writes it with relaxed atomics (the inline fast paths read it in asm).
+ */
+static inline void set_self(struct kiln__wfast *f)
+{
+	__atomic_store_n(&kiln__self, f, __ATOMIC_RELAXED);
+}
+
 struct kiln__wfast *kiln__current_slow(void)
 {
-	return kiln__self;
+	return __atomic_load_n(&kiln__self, __ATOMIC_RELAXED);
 }
 
 /* kiln__self is the running fiber's deque, whose owner is the worker. */
@@ -203,7 +215,7 @@ static void switch_to(struct kiln__worker *w, struct kiln__fiber *to,
 	w->after.fiber = from;
 	w->current = to;
 	to->dq->fast.kiln__owner = w;
-	kiln__self = &to->dq->fast;
+	set_self(&to->dq->fast);
 	/* Release: pairs with the acquire load in steal_one; the deque was
 	 * made (and its owner set) before. */
 	atomic_store_explicit(&w->cur, to->dq, memory_order_release);
@@ -867,7 +879,7 @@ void *kiln__worker_main(void *arg)
 
 	snprintf(name, sizeof(name), "kiln-w%u", w->id);
 	pthread_setname_np(pthread_self(), name);
-	kiln__self = &w->orphans->fast;
+	set_self(&w->orphans->fast);
 	kiln__fiber_native(&w->native);
 	kiln__io_start(&w->io);
 	/* Release: kiln_pool_create waits for every worker's start-up. */
@@ -877,6 +889,6 @@ void *kiln__worker_main(void *arg)
 	switch_to(w, first, NULL, NULL, 0);
 	/* Back on our own stack: the pool is stopping.  The ring stays until
 	 * kiln__worker_fini: other threads may still kick this worker. */
-	kiln__self = &nonworker;
+	set_self(&nonworker);
 	return NULL;
 }
