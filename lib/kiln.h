@@ -92,6 +92,9 @@ struct kiln__slot {
 #define KILN__DEQUE_BYTES ((uintptr_t)1 << 24)
 #define KILN__DEQUE_OF(s) ((struct kiln__wfast *)((uintptr_t)(s) &         \
 	~(KILN__DEQUE_BYTES - 1)))
+/* A frame's slot that says its task ran at once: the end of a full deque,
+ * or NULL (outside a pool, or a context task that could not be pushed). */
+#define KILN__RAN(s) (((uintptr_t)(s) & (KILN__DEQUE_BYTES - 1)) == 0)
 
 /*
  * The task frame of kiln_spawn: owned by the caller, usually a local
@@ -131,9 +134,8 @@ extern KILN_API __thread struct kiln__wfast *kiln__self
 KILN_API void kiln__share(void);
 KILN_API void kiln__run_now(void (*fn)(void *), void *arg);
 KILN_API void kiln__run_task(void *rec);
-KILN_API struct kiln__slot *kiln__sync_rec(struct kiln__slot *tail,
-    struct kiln__slot *s);
-KILN_API void kiln__ctx_share(struct kiln__slot *tail);
+KILN_API struct kiln__slot *kiln__sync_rec(struct kiln__slot *s);
+KILN_API int kiln__ctx_slow(struct kiln__slot *tail);
 KILN_API struct kiln__wfast *kiln__current_slow(void);
 
 /*
@@ -233,11 +235,9 @@ KILN_INLINE void kiln_spawn(kiln_task *t, void (*fn)(void *), void *arg)
 	struct kiln__slot *s = w->tail;
 	struct kiln__task_rec *r = (struct kiln__task_rec *)(void *)s;
 
-	t->kiln__fn = fn;
-	t->kiln__arg = arg;
 	if (KILN_UNLIKELY(s == w->end)) {
-		/* Full, or outside a pool: run it now. */
-		t->kiln__s = 0;
+		/* Full, or outside a pool: run it now (KILN__RAN(s)). */
+		t->kiln__s = s;
 		kiln__run_now(fn, arg);
 		return;
 	}
@@ -247,14 +247,19 @@ KILN_INLINE void kiln_spawn(kiln_task *t, void (*fn)(void *), void *arg)
 	t->kiln__s = s;
 }
 
-/* Private: if t's task is the private top of this fiber's deque, take it
- * back and return 1; the caller then runs it.  Otherwise 0. */
+/*
+ * Private: if t's task is the private top of this fiber's deque, take it
+ * back and return 1; the caller then runs it.  Otherwise 0.  The deque is
+ * found from the record's slot, not from thread-local storage: the task
+ * was spawned by this fiber, whose deque came along wherever it runs.
+ */
 KILN_INLINE int kiln__sync_pop(kiln_task *t)
 {
-	struct kiln__wfast *w = kiln__current();
+	struct kiln__slot *s = t->kiln__s;
 
-	if (KILN_LIKELY(KILN__REC_ON_TOP(t->kiln__s, w->tail, w))) {
-		w->tail = t->kiln__s;
+	if (KILN_LIKELY(!KILN__RAN(s) && KILN__REC_ON_TOP(s,
+	    KILN__DEQUE_OF(s)->tail, KILN__DEQUE_OF(s)))) {
+		KILN__DEQUE_OF(s)->tail = s;
 		return 1;
 	}
 	return 0;
@@ -267,10 +272,14 @@ KILN_INLINE int kiln__sync_pop(kiln_task *t)
  */
 KILN_INLINE void kiln_sync(kiln_task *t)
 {
-	if (KILN_LIKELY(kiln__sync_pop(t)))
-		t->kiln__fn(t->kiln__arg);
-	else if (t->kiln__s)
-		(void)kiln__sync_rec(0, t->kiln__s);
+	if (KILN_LIKELY(kiln__sync_pop(t))) {
+		struct kiln__task_rec *r = (struct kiln__task_rec *)(void *)
+		    t->kiln__s;
+
+		r->kiln__fn(r->kiln__arg);
+	} else if (!KILN__RAN(t->kiln__s)) {
+		(void)kiln__sync_rec(t->kiln__s);
+	}
 }
 
 /* A record must fit its slot (pass larger arguments by address). */
@@ -327,7 +336,7 @@ KILN_INLINE void kiln_sync(kiln_task *t)
 		struct kiln__wfast *kiln__w = kiln__current();               \
 		struct kiln__slot *kiln__s = kiln__w->tail;                  \
 		if (KILN_UNLIKELY(kiln__s == kiln__w->end)) {                \
-			kiln__f->kiln__s = 0;                                \
+			kiln__f->kiln__s = kiln__s;                          \
 			kiln__f->kiln__r = name##_kiln__now(kiln__a);        \
 			return;                                              \
 		}                                                            \
@@ -339,17 +348,17 @@ KILN_INLINE void kiln_sync(kiln_task *t)
 	}                                                                    \
 	static inline RET name##_sync(struct name *kiln__f)                  \
 	{                                                                    \
-		struct kiln__wfast *kiln__w = kiln__current();               \
 		struct kiln__slot *kiln__s = kiln__f->kiln__s;               \
-		if (KILN_LIKELY(KILN__REC_ON_TOP(kiln__s, kiln__w->tail,     \
-		    kiln__w))) {                                             \
+		struct kiln__wfast *kiln__w = KILN__DEQUE_OF(kiln__s);       \
+		if (KILN_LIKELY(!KILN__RAN(kiln__s) &&                       \
+		    KILN__REC_ON_TOP(kiln__s, kiln__w->tail, kiln__w))) {    \
 			kiln__w->tail = kiln__s;                             \
 			return fn(((struct name##_kiln__rec *)(void *)       \
 			    kiln__s)->kiln__a);                              \
 		}                                                            \
-		if (!kiln__s)                                                \
+		if (KILN__RAN(kiln__s))                                      \
 			return kiln__f->kiln__r;                             \
-		(void)kiln__sync_rec(0, kiln__s);                            \
+		(void)kiln__sync_rec(kiln__s);                               \
 		return ((struct name##_kiln__rec *)(void *)kiln__s)->kiln__r; \
 	}                                                                    \
 	struct name
@@ -378,7 +387,7 @@ KILN_INLINE void kiln_sync(kiln_task *t)
 		struct kiln__wfast *kiln__w = kiln__current();               \
 		struct kiln__slot *kiln__s = kiln__w->tail;                  \
 		if (KILN_UNLIKELY(kiln__s == kiln__w->end)) {                \
-			kiln__f->kiln__s = 0;                                \
+			kiln__f->kiln__s = kiln__s;                          \
 			name##_kiln__now(kiln__a);                           \
 			return;                                              \
 		}                                                            \
@@ -389,14 +398,14 @@ KILN_INLINE void kiln_sync(kiln_task *t)
 	}                                                                    \
 	static inline void name##_sync(struct name *kiln__f)                 \
 	{                                                                    \
-		struct kiln__wfast *kiln__w = kiln__current();               \
 		struct kiln__slot *kiln__s = kiln__f->kiln__s;               \
-		if (KILN_LIKELY(KILN__REC_ON_TOP(kiln__s, kiln__w->tail,     \
-		    kiln__w))) {                                             \
+		struct kiln__wfast *kiln__w = KILN__DEQUE_OF(kiln__s);       \
+		if (KILN_LIKELY(!KILN__RAN(kiln__s) &&                       \
+		    KILN__REC_ON_TOP(kiln__s, kiln__w->tail, kiln__w))) {    \
 			kiln__w->tail = kiln__s;                             \
 			fn(((struct name##_kiln__rec *)(void *)kiln__s)->kiln__a); \
-		} else if (kiln__s) {                                        \
-			(void)kiln__sync_rec(0, kiln__s);                    \
+		} else if (!KILN__RAN(kiln__s)) {                            \
+			(void)kiln__sync_rec(kiln__s);                       \
 		}                                                            \
 	}                                                                    \
 	struct name
@@ -442,19 +451,22 @@ KILN_INLINE kiln_ctx kiln_ctx_get(void)
 
 /*
  * Private: where the record of a spawn with context c goes, or NULL if the
- * deque is full.  The movesplit test comes first here: besides the thieves'
- * requests, it is raised while dead slots that a callee left above its
- * caller's tail (syncs out of order) are visible to thieves, and then
- * kiln__ctx_share takes them back before the slot is reused (split.c).
+ * deque is full.  The context is the deque's tail unless something moved
+ * the tail behind its back: a callee that synced out of order left dead
+ * slots above it, or the caller itself spawned with kiln_spawn or KILN_TASK
+ * since it got c.  Then, and when a thief asked for work, kiln__ctx_slot
+ * sorts it out before any slot is written (split.c).
  */
 static inline struct kiln__slot *kiln__ctx_slot(kiln_ctx c)
 {
 	struct kiln__slot *s = KILN__CTX_SLOT(c);
+	struct kiln__wfast *w = KILN__DEQUE_OF(s);
 
 	if (KILN__CTX_FULL(s))
 		return 0;
-	if (KILN__ASKED(KILN__DEQUE_OF(s)))
-		kiln__ctx_share(s);
+	if ((KILN_UNLIKELY(s != w->tail) || KILN__ASKED(w)) &&
+	    !kiln__ctx_slow(s))
+		return 0;
 	return s;
 }
 
@@ -483,9 +495,9 @@ static inline kiln_ctx kiln__ctx_pop(kiln_ctx c, struct kiln__slot *s,
 		*fast = 1;
 		return (kiln_ctx)(void *)s;
 	}
-	if (!s)
+	if (KILN__RAN(s))
 		return c;
-	return (kiln_ctx)(void *)kiln__sync_rec(KILN__CTX_SLOT(c), s);
+	return (kiln_ctx)(void *)kiln__sync_rec(s);
 }
 
 #define KILN__CTX_SPAWN(name, ARG, RUN_AT_ONCE, PUSHED)                      \
@@ -545,7 +557,7 @@ static inline kiln_ctx kiln__ctx_pop(kiln_ctx c, struct kiln__slot *s,
 		if (KILN_LIKELY(kiln__f->kiln__fast))                        \
 			return fn(kiln__c, ((struct name##_kiln__rec *)      \
 			    (void *)kiln__f->kiln__s)->kiln__a);             \
-		if (!kiln__f->kiln__s)                                       \
+		if (KILN__RAN(kiln__f->kiln__s))                             \
 			return kiln__f->kiln__r;                             \
 		return ((struct name##_kiln__rec *)(void *)kiln__f->kiln__s)-> \
 		    kiln__r;                                                 \

@@ -72,19 +72,45 @@ void kiln__share(void)
 		kiln__wake_one(w->pool);
 }
 
-/* A context spawn found movesplit raised: make its tail the top, then
- * share if thieves asked. */
-void kiln__ctx_share(struct kiln__slot *tail)
+/*
+ * A context spawn at tail found the deque's tail elsewhere, or a thief's
+ * request.  If only dead slots lie between the context and the deque's
+ * tail (a callee's holes), the context's tail becomes the deque's.  If live
+ * tasks do (spawned without the context since it was got), the slot at tail
+ * is theirs: 0, the task runs at once.  Then share, if asked.  Returns 1
+ * if the record goes at tail.
+ */
+int kiln__ctx_slow(struct kiln__slot *tail)
 {
-	kiln__split_settle((struct kiln__split *)(void *)KILN__DEQUE_OF(tail),
-	    tail);
-	kiln__share();
+	struct kiln__split *q = (struct kiln__split *)(void *)
+	    KILN__DEQUE_OF(tail);
+	struct kiln__slot *s;
+
+	if (tail < q->fast.tail) {
+		for (s = tail; s < q->fast.tail; s++) {
+			/* Relaxed: the owner's view of its own slots; a thief's
+			 * FREE only makes a taken slot look live a while. */
+			uintptr_t w = __atomic_load_n(&s->kiln__w[0],
+			    __ATOMIC_RELAXED);
+
+			if (w != KILN__W_HOLE && w != KILN__W_FREE)
+				break;
+		}
+		if (s != q->fast.tail)
+			return 0;
+		kiln__split_settle(q, tail);
+	} else if (tail > q->fast.tail) {
+		return 0;  /* a context older than a sync: misuse */
+	}
+	if (__atomic_load_n(&q->fast.movesplit, __ATOMIC_RELAXED))
+		kiln__share();
+	return 1;
 }
 
 void kiln__sync_slow(kiln_task *t)
 {
-	if (t->kiln__s)
-		(void)kiln__sync_rec(NULL, t->kiln__s);
+	if (!KILN__RAN(t->kiln__s))
+		(void)kiln__sync_rec(t->kiln__s);
 }
 
 /*
@@ -103,16 +129,14 @@ static void run_record(struct kiln__split *q, size_t i)
 	kiln__split_drop_dead(my_deque());
 }
 
-struct kiln__slot *kiln__sync_rec(struct kiln__slot *tail,
-    struct kiln__slot *s)
+/* Sync the record at s, this fiber's: returns the deque's tail after. */
+struct kiln__slot *kiln__sync_rec(struct kiln__slot *s)
 {
 	struct kiln__split *q = (struct kiln__split *)(void *)
 	    KILN__DEQUE_OF(s);
 	size_t i = kiln__split_index(q, s);
 	uintptr_t w;
 
-	if (tail)
-		kiln__split_settle(q, tail);
 	for (;;) {
 		if (i >= kiln__split_head(q)) {
 			if (kiln__split_take(q, i)) {

@@ -564,10 +564,10 @@ Test(split, api_full_deque_runs_at_once)
 	kiln_spawn(&extra, run_probe, &pe);
 	cr_expect(eq(int, pe.runs, 1), "deque full: runs in kiln_spawn");
 	tw_spawn(&ta, 5);
-	cr_expect(eq(ptr, (void *)ta.kiln__s, NULL));
+	cr_expect(eq(int, KILN__RAN(ta.kiln__s), 1));
 	c = kiln_ctx_get();
 	KILN_SPAWN(ctw, c, &tc, 6);
-	cr_expect(eq(ptr, (void *)tc.kiln__s, NULL));
+	cr_expect(eq(int, KILN__RAN(tc.kiln__s), 1));
 	cr_expect(eq(u64, KILN_SYNC(ctw, c, &tc), 12));
 	cr_expect(eq(u64, tw_sync(&ta), 10));
 	kiln_sync(&extra);
