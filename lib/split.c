@@ -80,14 +80,13 @@
  *
  * Holes.  A task synced out of order is taken out of the middle of the
  * private run (kiln__split_take lowers split to it first), and its slot
- * becomes a hole until the top comes down to it.  When the frame that
+ * becomes a hole until the top comes down to it; kiln__split_share may
+ * make it public meanwhile, and thieves skip it.  When the frame that
  * synced returns, holes it left may remain above its caller's tail: dead,
  * so the caller overwrites them, but a typed context task writes at its own
- * tail (kiln_ctx), not at the deque's, and so must not write into a slot
- * that kiln__split_share has meanwhile made public.  So while a hole is
- * public the owner keeps movesplit raised, and a context spawn tests
- * movesplit before it writes: then kiln__split_settle takes the public
- * slots above the spawner's tail back first.
+ * tail (kiln_ctx), not at the deque's, and must not write into a slot that
+ * is public.  So a context spawn compares its tail with the deque's first
+ * (kiln.h), and kiln__split_settle takes the dead slots back.
  *
  * Uses nothing else of kiln; used by task.c and worker.c.
  */
@@ -162,7 +161,6 @@ int kiln__split_create(struct kiln__split **out, int orphans)
 	q->fast.kiln__owner = NULL;
 	q->fast.movesplit = 0;
 	q->orphans = orphans;
-	q->hole_hi = SIZE_MAX;
 	q->next = NULL;
 	q->free_next = NULL;
 	atomic_init(&q->ts, TS(0, 0));
@@ -212,38 +210,21 @@ static void publish(struct kiln__split *q, size_t ns)
 	q->fast.split = slot(q, ns);
 }
 
-/* Owner: is a hole public (see "Holes" at the top)? */
-static int public_hole(struct kiln__split *q)
-{
-	return q->hole_hi != SIZE_MAX && q->hole_hi < idx(q, q->fast.split) &&
-	    q->hole_hi >= kiln__split_head(q);
-}
-
 /*
  * Owner: make half of the private run public (at least one task; holes
  * too, thieves skip them).  Returns 1 if anything was shared, so the caller
- * may wake a sleeping worker.  movesplit is left raised while a hole is
- * public (see "Holes" at the top).
+ * may wake a sleeping worker.
  */
 int kiln__split_share(struct kiln__split *q)
 {
-	size_t s = idx(q, q->fast.split), t = idx(q, q->fast.tail), ns, i;
-	int shared = 0;
+	size_t s = idx(q, q->fast.split), t = idx(q, q->fast.tail);
 
 	/* Relaxed: a hint for the owner; a thief sets it again if needed. */
 	__atomic_store_n(&q->fast.movesplit, 0, __ATOMIC_RELAXED);
-	if (t > s) {
-		ns = s + (t - s + 1) / 2;
-		for (i = s; i < ns; i++)
-			if (w0(q, i, __ATOMIC_RELAXED) == KILN__W_HOLE)
-				q->hole_hi = i;
-		publish(q, ns);
-		shared = 1;
-	}
-	if (public_hole(q))
-		/* Relaxed: read by this thread's own spawns. */
-		__atomic_store_n(&q->fast.movesplit, 1, __ATOMIC_RELAXED);
-	return shared;
+	if (t <= s)
+		return 0;
+	publish(q, s + (t - s + 1) / 2);
+	return 1;
 }
 
 /* Owner: wait until the thief of slot i has read it (see the top). */

@@ -32,7 +32,6 @@ struct kiln__split {
 	_Alignas(64) struct kiln__slot *base; /* slot 0; owner's line */
 	uint32_t cap;
 	int orphans;              /* a worker's deque of moved tasks */
-	size_t hole_hi;           /* highest hole made public, or SIZE_MAX */
 	struct kiln__split *next; /* the creating worker's list, for stats */
 	struct kiln__split *free_next; /* a worker's spare deques */
 };

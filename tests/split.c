@@ -265,26 +265,6 @@ Test(split, drop_dead_pops_holes_not_tasks)
 	cr_expect(eq(u64, atomic_load(&q->ts), 0));
 }
 
-Test(split, share_keeps_asking_while_a_hole_is_public)
-{
-	struct probe p = { 0 };
-	int busy;
-
-	push(q, &p);
-	push(q, &p);
-	push(q, &p);
-	push(q, &p);
-	__atomic_store_n(&slot_at(q, 0)->kiln__w[0], KILN__W_HOLE,
-	    __ATOMIC_RELAXED);
-	cr_assert(eq(int, kiln__split_share(q), 1));
-	cr_expect(eq(u32, q->fast.movesplit, 1),
-	    "a public hole must keep context spawns on the slow path");
-	/* Once a thief took the hole, it is not public any more. */
-	cr_expect(eq(int, steal_run(q, &busy), 0));
-	cr_expect(eq(int, kiln__split_share(q), 1));
-	cr_expect(eq(u32, q->fast.movesplit, 0));
-}
-
 Test(split, settle_takes_back_dead_public_slots)
 {
 	struct probe p = { 0 };
@@ -542,6 +522,49 @@ Test(split, api_typed_tasks_keep_their_records_in_the_deque)
 	cr_expect(eq(u64, KILN_SYNC(ctw, c, &y), 8));
 	cr_expect(eq(u64, KILN_SYNC(ctw, c, &x), 6));
 	cr_expect(eq(ptr, (void *)c, (void *)q->fast.tail));
+	kiln__split_drop_dead(q);
+	cr_expect(eq(sz, tail_index(q), 0));
+}
+
+/*
+ * A context spawn whose context is behind the deque's tail: dead slots
+ * above it (a callee's holes) are taken back; live tasks above it (spawned
+ * without the context) are left alone, and the task runs at once.
+ */
+Test(split, api_context_behind_the_tail)
+{
+	struct ctw x, y, z;
+	kiln_task t;
+	struct probe p = { 0 };
+	kiln_ctx c, old;
+
+	kiln__self = &q->fast;
+	c = kiln_ctx_get();
+	KILN_SPAWN(ctw, c, &x, 1);
+	old = c;
+	/* A callee's out-of-order syncs left holes at 1 and 2. */
+	KILN_SPAWN(ctw, c, &y, 2);
+	KILN_SPAWN(ctw, c, &z, 3);
+	cr_expect(eq(u64, KILN_SYNC(ctw, c, &y), 4));   /* out of order */
+	cr_expect(eq(u64, KILN_SYNC(ctw, c, &z), 6));
+	kiln__split_share(q);                           /* holes public */
+	cr_assert(eq(sz, tail_index(q), 2));
+	c = old;
+	KILN_SPAWN(ctw, c, &y, 4);                      /* settles, pushes */
+	cr_expect(eq(ptr, (void *)y.kiln__s, (void *)slot_at(q, 1)));
+	cr_expect(eq(sz, tail_index(q), 2));
+	cr_expect(le(sz, split_index(q), 1));
+	cr_expect(eq(u64, KILN_SYNC(ctw, c, &y), 8));
+	/* Now a kiln_spawn above the context: the next context spawn must
+	 * not write over it. */
+	kiln_spawn(&t, run_probe, &p);
+	cr_assert(eq(sz, tail_index(q), 2));
+	KILN_SPAWN(ctw, c, &z, 5);
+	cr_expect(eq(int, KILN__RAN(z.kiln__s), 1), "ran at once");
+	cr_expect(eq(u64, KILN_SYNC(ctw, c, &z), 10));
+	kiln_sync(&t);
+	cr_expect(eq(int, p.runs, 1));
+	cr_expect(eq(u64, KILN_SYNC(ctw, c, &x), 2));
 	kiln__split_drop_dead(q);
 	cr_expect(eq(sz, tail_index(q), 0));
 }
