@@ -416,8 +416,8 @@ KILN_INLINE void kiln_sync(kiln_task *t)
  * what it spawns, syncs and calls:
  *
  *	KILN_CTX_TASK(name, RET, fn, ARG);
- *	KILN_SPAWN(name, c, &frame, arg);     (frame: a struct name)
- *	RET r = KILN_SYNC(name, c, &frame);
+ *	KILN_CTX_SPAWN(name, c, &frame, arg);     (frame: a struct name)
+ *	RET r = KILN_CTX_SYNC(name, c, &frame);
  *
  * The context c, a variable (usually fn's parameter), is where the task's
  * deque stands: the spawn and the sync move it, so the compiler keeps it in
@@ -425,8 +425,8 @@ KILN_INLINE void kiln_sync(kiln_task *t)
  * memory at every spawn and sync.  It stays valid when the fiber moves to
  * another worker, because the deque moves with the fiber.  kiln_ctx_get()
  * gives one to code that has none.  KILN_CTX_TASK_VOID(name, fn, ARG) does
- * the same for void fn(kiln_ctx, ARG).  KILN_SPAWN and KILN_SYNC evaluate c
- * and &frame more than once.  See kiln_spawn(3).
+ * the same for void fn(kiln_ctx, ARG).  KILN_CTX_SPAWN and KILN_CTX_SYNC
+ * evaluate c and &frame more than once.  See kiln_ctx_get(3).
  */
 typedef struct kiln__ctx *kiln_ctx;
 
@@ -437,9 +437,9 @@ KILN_INLINE kiln_ctx kiln_ctx_get(void)
 	return (kiln_ctx)(void *)kiln__current()->tail;
 }
 
-#define KILN_SPAWN(name, c, f, a)                                            \
+#define KILN_CTX_SPAWN(name, c, f, a)                                        \
 	((void)((c) = name##_kiln__spawn((c), (f), (a))))
-#define KILN_SYNC(name, c, f)                                                \
+#define KILN_CTX_SYNC(name, c, f)                                            \
 	((c) = name##_kiln__pop((c), (f)), name##_kiln__result((c), (f)))
 
 #define KILN__CTX_SLOT(c) ((struct kiln__slot *)(void *)(c))

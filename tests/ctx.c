@@ -1,5 +1,5 @@
 /*
- * Typed context tasks (KILN_CTX_TASK, KILN_SPAWN, KILN_SYNC) through
+ * Typed context tasks (KILN_CTX_TASK, KILN_CTX_SPAWN, KILN_CTX_SYNC) through
  * <kiln.h> only, and the paths that the deque moving with its fiber made:
  * results on 1, 2 and 4 workers, syncs in every order, holes left by syncs
  * out of order and the spawns that follow them, a fiber that parks and
@@ -49,9 +49,9 @@ static uint64_t cfib(kiln_ctx c, unsigned int n)
 
 	if (n < 2)
 		return n;
-	KILN_SPAWN(cfib_task, c, &t, n - 1);
+	KILN_CTX_SPAWN(cfib_task, c, &t, n - 1);
 	b = cfib(c, n - 2);
-	return KILN_SYNC(cfib_task, c, &t) + b;
+	return KILN_CTX_SYNC(cfib_task, c, &t) + b;
 }
 
 struct fibjob {
@@ -100,9 +100,9 @@ static void four_in_order(void *p)
 	int i;
 
 	for (i = 0; i < 4; i++)
-		KILN_SPAWN(cfib_task, c, &t[i], n[i]);
+		KILN_CTX_SPAWN(cfib_task, c, &t[i], n[i]);
 	for (i = 0; i < 4; i++)
-		o->r[o->at[i]] = KILN_SYNC(cfib_task, c, &t[o->at[i]]);
+		o->r[o->at[i]] = KILN_CTX_SYNC(cfib_task, c, &t[o->at[i]]);
 }
 
 Test(ctx, sync_in_any_order)
@@ -153,13 +153,13 @@ static void many_children(void *p)
 	int i;
 
 	for (i = 0; i < MANY; i++)
-		KILN_SPAWN(cfib_task, c, &t[i], 10 + i % 8);
+		KILN_CTX_SPAWN(cfib_task, c, &t[i], 10 + i % 8);
 	for (i = 0; i < MANY; i++)
-		m->r[i] = KILN_SYNC(cfib_task, c, &t[i]);
+		m->r[i] = KILN_CTX_SYNC(cfib_task, c, &t[i]);
 	for (i = 0; i < MANY; i++)
-		KILN_SPAWN(cfib_task, c, &t[i], 10 + i % 8);
+		KILN_CTX_SPAWN(cfib_task, c, &t[i], 10 + i % 8);
 	for (i = MANY; i-- > 0;)
-		m->r[MANY + i] = KILN_SYNC(cfib_task, c, &t[i]);
+		m->r[MANY + i] = KILN_CTX_SYNC(cfib_task, c, &t[i]);
 	m->last = cfib(c, 20);
 }
 
@@ -230,9 +230,9 @@ static uint64_t cchain(kiln_ctx c, unsigned int d)
 		park();
 		return after_park(c, id);
 	}
-	KILN_SPAWN(cchain_task, c, &t, d - 1);
+	KILN_CTX_SPAWN(cchain_task, c, &t, d - 1);
 	a = cchain(c, d - 1);
-	b = KILN_SYNC(cchain_task, c, &t);
+	b = KILN_CTX_SYNC(cchain_task, c, &t);
 	return a + b;
 }
 
@@ -368,14 +368,14 @@ static uint64_t mixed(kiln_ctx c, unsigned int n)
 
 	if (n == 0)
 		return cfib(c, 12);
-	KILN_SPAWN(mixed_task, c, &t, n - 1);
+	KILN_CTX_SPAWN(mixed_task, c, &t, n - 1);
 	kiln_spawn(&p1, plain_inside, &x1);
 	kiln_spawn(&p2, plain_inside, &x2);
 	a = mixed(c, n - 1);
 	kiln_sync(&p1);
 	a += cfib(c, 11);
 	kiln_sync(&p2);
-	return a + x1 + x2 + KILN_SYNC(mixed_task, c, &t);
+	return a + x1 + x2 + KILN_CTX_SYNC(mixed_task, c, &t);
 }
 
 static void mixed_root(void *p)
@@ -425,13 +425,13 @@ static void park_with_tasks(void *p)
 	int i, n = 0;
 
 	for (i = 0; i < 16; i++)
-		KILN_SPAWN(flag_task, c, &t[i], &fl->ran[i]);
+		KILN_CTX_SPAWN(flag_task, c, &t[i], &fl->ran[i]);
 	kiln_yield();
 	for (i = 0; i < 16; i++)
 		n += atomic_load(&fl->ran[i]);
 	fl->seen_before_sync = n;
 	for (i = 16; i-- > 0;)
-		KILN_SYNC(flag_task, c, &t[i]);
+		KILN_CTX_SYNC(flag_task, c, &t[i]);
 }
 
 Test(ctx, parked_fibers_tasks_run_meanwhile)

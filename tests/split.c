@@ -516,11 +516,11 @@ Test(split, api_typed_tasks_keep_their_records_in_the_deque)
 	cr_expect(eq(u64, tw_sync(&b), 4));
 	c = kiln_ctx_get();
 	cr_expect(eq(ptr, (void *)c, (void *)q->fast.tail));
-	KILN_SPAWN(ctw, c, &x, 3);
-	KILN_SPAWN(ctw, c, &y, 4);
+	KILN_CTX_SPAWN(ctw, c, &x, 3);
+	KILN_CTX_SPAWN(ctw, c, &y, 4);
 	cr_expect(eq(ptr, (void *)c, (void *)q->fast.tail));
-	cr_expect(eq(u64, KILN_SYNC(ctw, c, &y), 8));
-	cr_expect(eq(u64, KILN_SYNC(ctw, c, &x), 6));
+	cr_expect(eq(u64, KILN_CTX_SYNC(ctw, c, &y), 8));
+	cr_expect(eq(u64, KILN_CTX_SYNC(ctw, c, &x), 6));
 	cr_expect(eq(ptr, (void *)c, (void *)q->fast.tail));
 	kiln__split_drop_dead(q);
 	cr_expect(eq(sz, tail_index(q), 0));
@@ -540,31 +540,31 @@ Test(split, api_context_behind_the_tail)
 
 	kiln__self = &q->fast;
 	c = kiln_ctx_get();
-	KILN_SPAWN(ctw, c, &x, 1);
+	KILN_CTX_SPAWN(ctw, c, &x, 1);
 	old = c;
 	/* A callee's out-of-order syncs left holes at 1 and 2. */
-	KILN_SPAWN(ctw, c, &y, 2);
-	KILN_SPAWN(ctw, c, &z, 3);
-	cr_expect(eq(u64, KILN_SYNC(ctw, c, &y), 4));   /* out of order */
-	cr_expect(eq(u64, KILN_SYNC(ctw, c, &z), 6));
+	KILN_CTX_SPAWN(ctw, c, &y, 2);
+	KILN_CTX_SPAWN(ctw, c, &z, 3);
+	cr_expect(eq(u64, KILN_CTX_SYNC(ctw, c, &y), 4));   /* out of order */
+	cr_expect(eq(u64, KILN_CTX_SYNC(ctw, c, &z), 6));
 	kiln__split_share(q);                           /* holes public */
 	cr_assert(eq(sz, tail_index(q), 2));
 	c = old;
-	KILN_SPAWN(ctw, c, &y, 4);                      /* settles, pushes */
+	KILN_CTX_SPAWN(ctw, c, &y, 4);                      /* settles, pushes */
 	cr_expect(eq(ptr, (void *)y.kiln__s, (void *)slot_at(q, 1)));
 	cr_expect(eq(sz, tail_index(q), 2));
 	cr_expect(le(sz, split_index(q), 1));
-	cr_expect(eq(u64, KILN_SYNC(ctw, c, &y), 8));
+	cr_expect(eq(u64, KILN_CTX_SYNC(ctw, c, &y), 8));
 	/* Now a kiln_spawn above the context: the next context spawn must
 	 * not write over it. */
 	kiln_spawn(&t, run_probe, &p);
 	cr_assert(eq(sz, tail_index(q), 2));
-	KILN_SPAWN(ctw, c, &z, 5);
+	KILN_CTX_SPAWN(ctw, c, &z, 5);
 	cr_expect(eq(int, KILN__RAN(z.kiln__s), 1), "ran at once");
-	cr_expect(eq(u64, KILN_SYNC(ctw, c, &z), 10));
+	cr_expect(eq(u64, KILN_CTX_SYNC(ctw, c, &z), 10));
 	kiln_sync(&t);
 	cr_expect(eq(int, p.runs, 1));
-	cr_expect(eq(u64, KILN_SYNC(ctw, c, &x), 2));
+	cr_expect(eq(u64, KILN_CTX_SYNC(ctw, c, &x), 2));
 	kiln__split_drop_dead(q);
 	cr_expect(eq(sz, tail_index(q), 0));
 }
@@ -589,9 +589,9 @@ Test(split, api_full_deque_runs_at_once)
 	tw_spawn(&ta, 5);
 	cr_expect(eq(int, KILN__RAN(ta.kiln__s), 1));
 	c = kiln_ctx_get();
-	KILN_SPAWN(ctw, c, &tc, 6);
+	KILN_CTX_SPAWN(ctw, c, &tc, 6);
 	cr_expect(eq(int, KILN__RAN(tc.kiln__s), 1));
-	cr_expect(eq(u64, KILN_SYNC(ctw, c, &tc), 12));
+	cr_expect(eq(u64, KILN_CTX_SYNC(ctw, c, &tc), 12));
 	cr_expect(eq(u64, tw_sync(&ta), 10));
 	kiln_sync(&extra);
 	cr_expect(eq(int, pe.runs, 1));
@@ -617,8 +617,8 @@ Test(split, api_outside_a_pool)
 	cr_expect(eq(int, p.runs, 1));
 	tw_spawn(&ta, 7);
 	cr_expect(eq(u64, tw_sync(&ta), 14));
-	KILN_SPAWN(ctw, c, &tc, 8);
-	cr_expect(eq(u64, KILN_SYNC(ctw, c, &tc), 16));
+	KILN_CTX_SPAWN(ctw, c, &tc, 8);
+	cr_expect(eq(u64, KILN_CTX_SYNC(ctw, c, &tc), 16));
 }
 
 /* KILN_STATS counts every task pushed (this file defines it). */
@@ -636,8 +636,8 @@ Test(split, api_spawns_counted_with_kiln_stats)
 		kiln_spawn(&t[i], run_probe, &p);
 	tw_spawn(&ta, 1);
 	c = kiln_ctx_get();
-	KILN_SPAWN(ctw, c, &tc, 1);
-	(void)KILN_SYNC(ctw, c, &tc);
+	KILN_CTX_SPAWN(ctw, c, &tc, 1);
+	(void)KILN_CTX_SYNC(ctw, c, &tc);
 	(void)tw_sync(&ta);
 	for (i = 3; i-- > 0;)
 		kiln_sync(&t[i]);

@@ -21,9 +21,9 @@ static uint64_t fib_task(kiln_ctx c, unsigned int n)
 
 	if (n < 2)
 		return n;
-	KILN_SPAWN(fib, c, &child, n - 1);
+	KILN_CTX_SPAWN(fib, c, &child, n - 1);
 	b = fib_task(c, n - 2);
-	return KILN_SYNC(fib, c, &child) + b;
+	return KILN_CTX_SYNC(fib, c, &child) + b;
 }
 
 static uint64_t fib_cut(kiln_ctx c, unsigned int n);
@@ -36,9 +36,9 @@ static uint64_t fib_cut(kiln_ctx c, unsigned int n)
 
 	if (n < cutoff)
 		return fib_serial(n);
-	KILN_SPAWN(fib_c, c, &child, n - 1);
+	KILN_CTX_SPAWN(fib_c, c, &child, n - 1);
 	b = fib_cut(c, n - 2);
-	return KILN_SYNC(fib_c, c, &child) + b;
+	return KILN_CTX_SYNC(fib_c, c, &child) + b;
 }
 
 struct job {

@@ -61,9 +61,9 @@ static uint64_t cfib(kiln_ctx c, unsigned int n)
 
 	if (n < 2)
 		return n;
-	KILN_SPAWN(cfib_task, c, &t, n - 1);
+	KILN_CTX_SPAWN(cfib_task, c, &t, n - 1);
 	b = cfib(c, n - 2);
-	return KILN_SYNC(cfib_task, c, &t) + b;
+	return KILN_CTX_SYNC(cfib_task, c, &t) + b;
 }
 
 /* The tree again with context tasks; one leaf in 8 parks first. */
@@ -93,10 +93,10 @@ static uint64_t ctree(kiln_ctx c, struct cnode n)
 	for (i = 0; i < 4; i++) {
 		struct cnode k = { n.depth - 1, n.id * 4 + (uint64_t)i };
 
-		KILN_SPAWN(ctree_task, c, &t[i], k);
+		KILN_CTX_SPAWN(ctree_task, c, &t[i], k);
 	}
 	for (i = 0; i < 4; i++)
-		count += KILN_SYNC(ctree_task, c, &t[order[i]]);
+		count += KILN_CTX_SYNC(ctree_task, c, &t[order[i]]);
 	return count;
 }
 
