@@ -35,40 +35,61 @@ static uint64_t fib_serial(unsigned int n)
 }
 
 /*
- * Two versions, so that the stress test (a task for every call) carries
- * no cutoff test: gcc would inline the serial fib into it, and every
- * call would pay for a larger frame.
+ * Context tasks (kiln_ctx_get(3)), the fastest form.  Two versions, so
+ * that the stress test (a task for every call) carries no cutoff test: gcc
+ * would inline the serial fib into it, and every call would pay for a
+ * larger frame.
  */
-static uint64_t fib_task(unsigned int n);
-KILN_TASK(fib, uint64_t, fib_task, unsigned int);
+static uint64_t fib_task(kiln_ctx c, unsigned int n);
+KILN_CTX_TASK(fib, uint64_t, fib_task, unsigned int);
 
-static uint64_t fib_task(unsigned int n)
+static uint64_t fib_task(kiln_ctx c, unsigned int n)
 {
 	struct fib child;
 	uint64_t b;
 
 	if (n < 2)
 		return n;
-	fib_spawn(&child, n - 1);
-	b = fib_task(n - 2);
-	return fib_sync(&child) + b;
+	KILN_CTX_SPAWN(fib, c, &child, n - 1);
+	b = fib_task(c, n - 2);
+	return KILN_CTX_SYNC(fib, c, &child) + b;
 }
 
 static unsigned int cutoff;
 
-static uint64_t fib_cut(unsigned int n);
-KILN_TASK(fib_c, uint64_t, fib_cut, unsigned int);
+static uint64_t fib_cut(kiln_ctx c, unsigned int n);
+KILN_CTX_TASK(fib_c, uint64_t, fib_cut, unsigned int);
 
-static uint64_t fib_cut(unsigned int n)
+static uint64_t fib_cut(kiln_ctx c, unsigned int n)
 {
 	struct fib_c child;
 	uint64_t b;
 
 	if (n < cutoff)
 		return fib_serial(n);
-	fib_c_spawn(&child, n - 1);
-	b = fib_cut(n - 2);
-	return fib_c_sync(&child) + b;
+	KILN_CTX_SPAWN(fib_c, c, &child, n - 1);
+	b = fib_cut(c, n - 2);
+	return KILN_CTX_SYNC(fib_c, c, &child) + b;
+}
+
+/*
+ * The tasks fib(n) spawns, one per call with n >= m = max(cutoff, 2):
+ * fib(n - m + 3) - 1.  Computed, since the fast path counts nothing
+ * unless built with KILN_STATS (kiln_pool_stats(3)).
+ */
+static uint64_t spawns_of(unsigned int n)
+{
+	unsigned int m = cutoff > 2 ? cutoff : 2, i;
+	uint64_t a = 0, b = 1, t;
+
+	if (n < m)
+		return 0;
+	for (i = 0; i < n - m + 3; i++) {
+		t = a + b;
+		a = b;
+		b = t;
+	}
+	return a - 1;
 }
 
 struct job {
@@ -83,7 +104,8 @@ static void run_all(void *p)
 	size_t i;
 
 	for (i = 0; i < j->count; i++)
-		j->out[i] = (cutoff > 1 ? fib_cut : fib_task)(j->n[i]);
+		j->out[i] = (cutoff > 1 ? fib_cut : fib_task)(kiln_ctx_get(),
+		    j->n[i]);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -227,12 +249,17 @@ static void report(const struct options *o, const uint64_t *out, double *tk,
 		printf("serial:  %.3f s%s\n", ms, med);
 		printf("speedup: %.2f\n", mk > 0 ? ms / mk : 0.0);
 	}
-	if (o->verbose)
+	if (o->verbose) {
+		uint64_t tasks = 0;
+
+		for (i = 0; i < o->count; i++)
+			tasks += o->repeats * spawns_of(o->n[i]);
 		printf("tasks: %" PRIu64 "  steals: %" PRIu64 " of %" PRIu64
 		    " attempts  suspends: %" PRIu64 "  resumes: %" PRIu64
 		    "  fibers: %" PRIu64 "  sleeps: %" PRIu64 "\n",
-		    st->spawns, st->steals, st->steal_attempts, st->suspends,
+		    tasks, st->steals, st->steal_attempts, st->suspends,
 		    st->resumes, st->fibers, st->sleeps);
+	}
 }
 
 int main(int argc, char **argv)
