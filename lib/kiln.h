@@ -99,8 +99,10 @@ struct kiln__slot {
 /*
  * The task frame of kiln_spawn: owned by the caller, usually a local
  * variable.  It must stay alive until kiln_sync returns for it.  Its fields
- * are private to kiln: where the task's record went (NULL: the task already
- * ran), and the task itself, so that the inline sync can call it directly.
+ * are private to kiln: where the task's record went (KILN__RAN: the task
+ * already ran), and the task again, so that the inline sync calls it with
+ * what the compiler knows of the frame: directly, when it can see the
+ * spawn.
  */
 typedef struct kiln_task {
 	struct kiln__slot *kiln__s;
@@ -235,6 +237,8 @@ KILN_INLINE void kiln_spawn(kiln_task *t, void (*fn)(void *), void *arg)
 	struct kiln__slot *s = w->tail;
 	struct kiln__task_rec *r = (struct kiln__task_rec *)(void *)s;
 
+	t->kiln__fn = fn;
+	t->kiln__arg = arg;
 	if (KILN_UNLIKELY(s == w->end)) {
 		/* Full, or outside a pool: run it now (KILN__RAN(s)). */
 		t->kiln__s = s;
@@ -273,10 +277,7 @@ KILN_INLINE int kiln__sync_pop(kiln_task *t)
 KILN_INLINE void kiln_sync(kiln_task *t)
 {
 	if (KILN_LIKELY(kiln__sync_pop(t))) {
-		struct kiln__task_rec *r = (struct kiln__task_rec *)(void *)
-		    t->kiln__s;
-
-		r->kiln__fn(r->kiln__arg);
+		t->kiln__fn(t->kiln__arg);
 	} else if (!KILN__RAN(t->kiln__s)) {
 		(void)kiln__sync_rec(t->kiln__s);
 	}
