@@ -135,7 +135,6 @@ extern KILN_API __thread struct kiln__wfast *kiln__self
 
 KILN_API void kiln__share(void);
 KILN_API void kiln__run_now(void (*fn)(void *), void *arg);
-KILN_API void kiln__run_task(void *rec);
 KILN_API struct kiln__slot *kiln__sync_rec(struct kiln__slot *s);
 KILN_API int kiln__ctx_slow(struct kiln__slot *tail);
 KILN_API struct kiln__wfast *kiln__current_slow(void);
@@ -199,6 +198,14 @@ struct kiln__task_rec {
 	void *kiln__arg;
 };
 
+/*
+ * Private: the run word of kiln_spawn's records.  No function lives at this
+ * address: the library runs such a record as fn(arg) from its fields.  A
+ * constant, so that the spawn stores an immediate rather than loading a
+ * function's address from the GOT.
+ */
+#define KILN__RUN_PLAIN ((void (*)(void *))(uintptr_t)8)
+
 /* Private: publish the record at s (its fields written) as a task of w. */
 static inline void kiln__push_rec(struct kiln__wfast *w, struct kiln__slot *s,
     void (*run)(void *))
@@ -247,7 +254,7 @@ KILN_INLINE void kiln_spawn(kiln_task *t, void (*fn)(void *), void *arg)
 	}
 	r->kiln__fn = fn;
 	r->kiln__arg = arg;
-	kiln__push_rec(w, s, kiln__run_task);
+	kiln__push_rec(w, s, KILN__RUN_PLAIN);
 	t->kiln__s = s;
 }
 

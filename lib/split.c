@@ -35,7 +35,8 @@
  * word 0 of the slot (w0) says what state it is in.
  *  - run | KILN__REC: a task pending here: run(slot) runs it; word 1 is
  *    its state, the rest whatever run needs (fn and arg for kiln_spawn,
- *    the argument and the result of a typed task).
+ *    whose run is the constant KILN__RUN_PLAIN that kiln__run_of turns
+ *    into kiln__run_task; the argument and the result of a typed task).
  *  - KILN__W_HOLE: dead (a task synced out of order, taken from the middle
  *    of the private run), still between head and tail.  Thieves that take
  *    a hole find nothing.
@@ -246,7 +247,7 @@ static void wait_slot_read(struct kiln__split *q, size_t i)
 static void record_task(struct kiln__slot *r, uintptr_t w,
     struct kiln__taken *out)
 {
-	out->fn = (void (*)(void *))(w & ~KILN__W_TAG);
+	out->fn = kiln__run_of(w);
 	out->arg = r;
 	out->state = &r->kiln__w[1];
 }

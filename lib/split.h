@@ -63,6 +63,17 @@ size_t kiln__split_evacuate(struct kiln__split *from,
 enum kiln__pop kiln__split_pop(struct kiln__split *q,
     struct kiln__taken *out);
 
+/* The library's runner of kiln_spawn's records (task.c). */
+void kiln__run_task(void *rec);
+
+/* The function that runs a record whose word 0 is w. */
+static inline void (*kiln__run_of(uintptr_t w))(void *)
+{
+	void (*run)(void *) = (void (*)(void *))(w & ~KILN__W_TAG);
+
+	return run == KILN__RUN_PLAIN ? kiln__run_task : run;
+}
+
 /* Owner: whether any slot is in use (a task pending, or one not yet
  * tidied away). */
 static inline int kiln__split_used(const struct kiln__split *q)

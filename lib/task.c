@@ -53,8 +53,7 @@ void kiln__run_now(void (*fn)(void *), void *arg)
 	fn(arg);
 }
 
-/* The run function of kiln_spawn's records. */
-void kiln__run_task(void *rec) __attribute__((aligned(4)));
+/* What runs kiln_spawn's records (their run word is KILN__RUN_PLAIN). */
 void kiln__run_task(void *rec)
 {
 	struct kiln__task_rec *r = rec;
@@ -125,7 +124,7 @@ static void run_record(struct kiln__split *q, size_t i)
 
 	/* Relaxed: the owner's own private slot. */
 	__atomic_store_n(&r->kiln__w[0], KILN__W_HOLE, __ATOMIC_RELAXED);
-	((void (*)(void *))(w & ~KILN__W_TAG))(r);
+	kiln__run_of(w)(r);
 	kiln__split_drop_dead(my_deque());
 }
 

@@ -75,7 +75,7 @@ static struct kiln__slot *push(struct kiln__split *d, struct probe *p)
 	cr_assert(s != d->fast.end);
 	r->kiln__fn = run_probe;
 	r->kiln__arg = p;
-	__atomic_store_n(&s->kiln__w[0], (uintptr_t)kiln__run_task |
+	__atomic_store_n(&s->kiln__w[0], (uintptr_t)KILN__RUN_PLAIN |
 	    KILN__REC, __ATOMIC_RELAXED);
 	d->fast.tail = s + 1;
 	return s;
