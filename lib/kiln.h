@@ -210,8 +210,12 @@ struct kiln__task_rec {
 static inline void kiln__push_rec(struct kiln__wfast *w, struct kiln__slot *s,
     void (*run)(void *))
 {
-	/* Relaxed: private until the owner shares it (release). */
-	__atomic_store_n(&s->kiln__w[0], (uintptr_t)run | KILN__REC,
+	/*
+	 * Relaxed: private until the owner shares it (release).  + rather
+	 * than |: the same for an aligned run (KILN__RUN_ALIGNED), and the
+	 * compiler folds it into the address (one lea).
+	 */
+	__atomic_store_n(&s->kiln__w[0], (uintptr_t)run + KILN__REC,
 	    __ATOMIC_RELAXED);
 	w->tail = s + 1;
 	KILN__COUNT_SPAWN(w);
@@ -481,8 +485,9 @@ static inline struct kiln__slot *kiln__ctx_slot(kiln_ctx c)
 /* Private: publish the record at s (its fields written) as a task. */
 static inline void kiln__ctx_push(struct kiln__slot *s, void (*run)(void *))
 {
-	/* Relaxed: private until the owner shares it (release). */
-	__atomic_store_n(&s->kiln__w[0], (uintptr_t)run | KILN__REC,
+	/* Relaxed: private until the owner shares it (release); + as in
+	 * kiln__push_rec. */
+	__atomic_store_n(&s->kiln__w[0], (uintptr_t)run + KILN__REC,
 	    __ATOMIC_RELAXED);
 	KILN__DEQUE_OF(s)->tail = s + 1;
 	KILN__COUNT_SPAWN(KILN__DEQUE_OF(s));
