@@ -209,6 +209,18 @@ unsigned int tool_fds_free(unsigned int want)
 	return n;
 }
 
+int tool_guard_std_fds(int closed[3])
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		closed[i] = fcntl(i, F_GETFD) < 0 && errno == EBADF;
+		if (closed[i] && open("/dev/null", i ? O_WRONLY : O_RDONLY) != i)
+			return -1;
+	}
+	return 0;
+}
+
 uint64_t tool_now_ns(void)
 {
 	struct timespec ts;

@@ -85,6 +85,14 @@ unsigned long tool_number(const char *s, const char *what, unsigned long lo,
  */
 unsigned int tool_fds_free(unsigned int want);
 
+/*
+ * A closed standard descriptor (0, 1 or 2) would be handed to the first
+ * descriptor the tool opens, and its output written there: open
+ * /dev/null onto each closed one, as coreutils does, and set closed[i].
+ * First thing in main.  0, or -1 if that failed.
+ */
+int tool_guard_std_fds(int closed[3]);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t tool_now_ns(void);
 

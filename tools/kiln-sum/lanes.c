@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fds.h"
 #include "lanes.h"
 #include "output.h"
 #include "progress.h"
@@ -49,9 +50,6 @@
 /* Lanes per worker, and the memory their blocks may take together. */
 #define LANES_PER_WORKER 4u
 #define LANE_MEMORY (256u * 1024 * 1024)
-/* A lane short of descriptors looks again after 50 us, doubling to 5 ms. */
-#define FD_WAIT_MIN_NS 50000u
-#define FD_WAIT_MAX_NS 5000000u
 
 struct lane {
 	struct ks_lanes *run;
@@ -78,10 +76,7 @@ struct ks_lanes {
 	unsigned int workers;
 	/* Files being hashed now, against the workers: a hint, relaxed. */
 	_Atomic unsigned int active;
-	/* The lanes' own descriptors: the files open or being opened, and
-	 * how many have been closed (see open_file). */
-	_Atomic unsigned int fds_open;
-	_Atomic uint64_t fds_closed;
+	struct tool_fds fds;            /* the lanes' files (see open_file) */
 	struct lane *lane;
 	kiln_task *task;
 	unsigned int nlanes;
@@ -233,15 +228,9 @@ static int hash_fd(struct lane *l, int fd, int stream, struct ks_item *it)
 	return l->herr;
 }
 
-/* Is an EMFILE the file's own error: is no file of the lanes open or
- * being opened, and none closed since fds_closed was closed? */
-static int out_of_fds(struct ks_lanes *s, uint64_t closed)
+static int open_name(void *name)
 {
-	/* Acquire: pairs with the release decrement in close_file(), so that
-	 * seeing its count, the load below sees its fds_closed increment. */
-	return atomic_load_explicit(&s->fds_open, memory_order_acquire) == 0 &&
-	    atomic_load_explicit(&s->fds_closed, memory_order_relaxed) ==
-	    closed;
+	return kiln_openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
 }
 
 /*
@@ -250,64 +239,22 @@ static int out_of_fds(struct ks_lanes *s, uint64_t closed)
  * There are no more lanes than descriptors were free at the start, but
  * something else in the process may take some meanwhile.  On EMFILE or
  * ENFILE, wait for one of the lanes' files to close and try again; only
- * when none of them is open or being opened (and none was closed since
- * this attempt began) is it the file's error, as it would be for
- * sha256sum.
- *
- * The wait parks the task in kiln_sleep, 50 us at first, doubling up to
- * 5 ms: the worker runs the other lanes meanwhile, and their closes end
- * the wait.  No lock is taken: two counters are all the lanes share.  (A
- * kiln_yield loop would keep a worker spinning while every other lane
- * waits for a read; and kiln has no event a task could park on until
- * another task signals it.  The latency of a few milliseconds arises only
- * when the descriptors have run out.)
+ * when none of them is open is it the file's error, as it would be for
+ * sha256sum (tools/common's rule, fds.h).  The wait parks the task in
+ * kiln_sleep, so the worker runs the other lanes meanwhile, and their
+ * closes end the wait; the latency of a few milliseconds arises only when
+ * the descriptors have run out.
  */
 static int open_file(struct ks_lanes *s, const char *name)
 {
-	unsigned int ns = FD_WAIT_MIN_NS;
-	uint64_t closed;
-	int fd;
-
-	for (;;) {
-		/* Relaxed: a snapshot, compared with later loads only. */
-		closed = atomic_load_explicit(&s->fds_closed,
-		    memory_order_relaxed);
-		/* Relaxed: nothing is published through the count, and a
-		 * lane whose openat fails for want of the descriptor this
-		 * one takes sees it: the kernel's descriptor table, locked
-		 * by both calls, orders this before that failure. */
-		atomic_fetch_add_explicit(&s->fds_open, 1,
-		    memory_order_relaxed);
-		fd = kiln_openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC |
-		    O_NOCTTY, 0);
-		if (fd >= 0)
-			return fd;
-		/* Relaxed: a failed attempt freed no descriptor. */
-		atomic_fetch_sub_explicit(&s->fds_open, 1,
-		    memory_order_relaxed);
-		if (fd != -EMFILE && fd != -ENFILE)
-			return fd;
-		/* Relaxed: the snapshot's partner; see out_of_fds(). */
-		while (atomic_load_explicit(&s->fds_closed,
-		    memory_order_relaxed) == closed) {
-			if (out_of_fds(s, closed))
-				return fd;
-			kiln_sleep(ns);
-			ns = ns < FD_WAIT_MAX_NS / 2 ? 2 * ns : FD_WAIT_MAX_NS;
-		}
-	}
+	return tool_fds_open(&s->fds, 0, open_name, (void *)name);
 }
 
 static int close_file(struct ks_lanes *s, int fd)
 {
 	int r = kiln_close(fd);
 
-	/* Relaxed: the release below orders it for out_of_fds(). */
-	atomic_fetch_add_explicit(&s->fds_closed, 1, memory_order_relaxed);
-	/* Release: pairs with the acquire load in out_of_fds(): a lane that
-	 * sees this file closed by the count sees the increment above, and
-	 * tries again instead of failing its file. */
-	atomic_fetch_sub_explicit(&s->fds_open, 1, memory_order_release);
+	tool_fds_closed(&s->fds);
 	return r;
 }
 
@@ -455,44 +402,6 @@ static void free_lanes(struct ks_lanes *s)
 	free(s);
 }
 
-/* A pool that leaves at least one descriptor free, or -EMFILE; its
- * workers in *workers. */
-static int try_pool(kiln_pool **pool, const struct kiln_options *opt,
-    unsigned int *workers)
-{
-	struct kiln_stats st;
-	int r = kiln_pool_create(pool, opt);
-
-	if (r < 0)
-		return r;
-	kiln_pool_stats(*pool, &st);
-	*workers = st.workers;
-	if (tool_fds_free(1) > 0)
-		return 0;
-	kiln_pool_destroy(*pool);
-	return -EMFILE;
-}
-
-int ks_pool_create(kiln_pool **pool, struct kiln_options *opt)
-{
-	/* Without a count from the user, no more workers than descriptors
-	 * are free, each needing one at least. */
-	unsigned int workers = opt->workers ? opt->workers :
-	    tool_fds_free(4096);
-	int r;
-
-	while ((r = try_pool(pool, opt, &workers)) == -EMFILE ||
-	    r == -ENFILE) {
-		if (!(opt->flags & KILN_OPT_NO_URING))
-			opt->flags |= KILN_OPT_NO_URING;
-		else if (workers > 1)
-			opt->workers = workers /= 2;
-		else
-			break;
-	}
-	return r;
-}
-
 int ks_lanes_start(struct ks_lanes **out, kiln_pool *pool,
     struct ks_items *items, const struct ks_options *o,
     const struct ks_hash *hash)
@@ -508,8 +417,7 @@ int ks_lanes_start(struct ks_lanes **out, kiln_pool *pool,
 	kiln_pool_stats(pool, &st);
 	s->workers = st.workers;
 	atomic_init(&s->active, 0);
-	atomic_init(&s->fds_open, 0);
-	atomic_init(&s->fds_closed, 0);
+	tool_fds_init(&s->fds);
 	atomic_init(&s->next, 0);
 	atomic_init(&s->next_stdin, 0);
 	s->work = xcalloc(items->n, sizeof(*s->work));

@@ -14,15 +14,6 @@
 struct ks_lanes;
 
 /*
- * kiln_pool_create, made to fit the descriptors that are free: kiln's
- * pool takes some (an eventfd for the pool, one and a ring for each
- * worker), and the files must have at least one left.  If they would
- * not, the pool is made again without rings (kiln's fallback), then with
- * half the workers, down to one.  *opt is updated to what was made.
- */
-int ks_pool_create(kiln_pool **pool, struct kiln_options *opt);
-
-/*
  * Start hashing every item of s that ks_item_hashed() names, on pool,
  * from a thread of its own; each item is published (ks_publish) when its
  * digest or error is final, in whatever order they finish.  Returns 0 or

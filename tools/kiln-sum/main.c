@@ -25,6 +25,7 @@
 
 #include <kiln.h>
 
+#include "fds.h"
 #include "hash.h"
 #include "items.h"
 #include "lanes.h"
@@ -225,23 +226,6 @@ static int parse_options(struct ks_options *o, int argc, char **argv)
 	return optind;
 }
 
-/*
- * A closed standard descriptor would be handed to the first file opened:
- * give it /dev/null, and remember.  0, or -1 if that failed.
- */
-static int guard_std_fds(int closed[3])
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (fcntl(i, F_GETFD) < 0 && errno == EBADF) {
-			closed[i] = 1;
-			if (open("/dev/null", i ? O_WRONLY : O_RDONLY) != i)
-				return -1;
-		}
-	return 0;
-}
-
 /* Measure the files if the progress line or the lanes' order needs it,
  * and decide whether to show the line; then start its clock. */
 static void start_progress(struct ks_items *items, const struct ks_options *o,
@@ -324,7 +308,7 @@ int main(int argc, char **argv)
 
 	tool_set_name("kiln-sum");
 	setlocale(LC_ALL, "");
-	if (guard_std_fds(o.closed_fd) < 0)
+	if (tool_guard_std_fds(o.closed_fd) < 0)
 		return 2;
 	first = parse_options(&o, argc, argv);
 	if (ks_hash_open(&hash, o.algo) < 0) {
@@ -336,7 +320,7 @@ int main(int argc, char **argv)
 		ks_items_add_lists(&items, &o, argc - first, argv + first);
 	else
 		ks_items_add_operands(&items, &o, argc - first, argv + first);
-	r = ks_pool_create(&pool, &o.pool);
+	r = tool_pool_create(&pool, &o.pool);
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot create the pool: %s\n",
 		    tool_name(), strerror(-r));
