@@ -23,33 +23,35 @@
 #define FD_WAIT_MIN_NS 50000u
 #define FD_WAIT_MAX_NS 5000000u
 
-/* A pool that leaves at least one descriptor free, or -EMFILE; its
- * workers in *workers. */
+/* A pool that leaves at least keep descriptors free, or -EMFILE; its
+ * workers in *workers, what it left free in *left. */
 static int try_pool(kiln_pool **pool, const struct kiln_options *opt,
-    unsigned int *workers)
+    unsigned int keep, unsigned int *workers, unsigned int *left)
 {
 	struct kiln_stats st;
 	int r = kiln_pool_create(pool, opt);
 
+	*left = keep;
 	if (r < 0)
 		return r;
 	kiln_pool_stats(*pool, &st);
 	*workers = st.workers;
-	if (tool_fds_free(1) > 0)
+	if ((*left = tool_fds_free(keep)) >= keep)
 		return 0;
 	kiln_pool_destroy(*pool);
 	return -EMFILE;
 }
 
-int tool_pool_create(kiln_pool **pool, struct kiln_options *opt)
+int tool_pool_create(kiln_pool **pool, struct kiln_options *opt,
+    unsigned int keep, unsigned int *missing)
 {
 	/* Without a count from the user, no more workers than descriptors
 	 * are free, each needing one at least. */
 	unsigned int workers = opt->workers ? opt->workers :
-	    tool_fds_free(4096);
+	    tool_fds_free(4096), left;
 	int r;
 
-	while ((r = try_pool(pool, opt, &workers)) == -EMFILE ||
+	while ((r = try_pool(pool, opt, keep, &workers, &left)) == -EMFILE ||
 	    r == -ENFILE) {
 		if (!(opt->flags & KILN_OPT_NO_URING))
 			opt->flags |= KILN_OPT_NO_URING;
@@ -58,6 +60,8 @@ int tool_pool_create(kiln_pool **pool, struct kiln_options *opt)
 		else
 			break;
 	}
+	if (r < 0 && missing)
+		*missing = keep - left;
 	return r;
 }
 

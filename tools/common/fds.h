@@ -20,12 +20,16 @@
 /*
  * kiln_pool_create, made to fit the descriptors that are free: kiln's
  * pool takes some (an eventfd for the pool, one and a ring for each
- * worker).  If it cannot get them, or would leave none free, the pool is
- * made again without rings (kiln's fallback), then with half the workers
- * each time, down to one.  opt is updated to what was made.  Returns 0
- * or kiln_pool_create's error.  Not from a worker.
+ * worker).  If it cannot get them, or would leave fewer than keep free
+ * (what the tool needs at the least), the pool is made again without
+ * rings (kiln's fallback), then with half the workers each time, down to
+ * one.  opt is updated to what was made.  Returns 0, -EMFILE if even the
+ * last leaves fewer than keep (then *missing, if not NULL, says how many
+ * more it needed; 0 if the pool itself could not be made), or
+ * kiln_pool_create's error.  Not from a worker.
  */
-int tool_pool_create(kiln_pool **pool, struct kiln_options *opt);
+int tool_pool_create(kiln_pool **pool, struct kiln_options *opt,
+    unsigned int keep, unsigned int *missing);
 
 /* The descriptors a tool's tasks open, counted. */
 struct tool_fds {

@@ -20,7 +20,10 @@
  * An idle connection may have been closed by the server meanwhile: it is
  * checked with a non-blocking peek before reuse, and fetch.c retries an
  * exchange that failed on a reused connection before any response byte.
- * Uses dns.c, tls.c, park.c and table.c; used by fetch.c.
+ * Every connection's socket is counted in budget.c, which closes idle
+ * connections (conn_close_idle) when the descriptors run out.
+ * Uses dns.c, tls.c, park.c, table.c and budget.c; used by fetch.c and
+ * budget.c.
  */
 #include "config.h"
 
@@ -34,6 +37,7 @@
 
 #include <kiln.h>
 
+#include "budget.h"
 #include "conn.h"
 #include "dns.h"
 #include "park.h"
@@ -68,6 +72,7 @@ static void close_conn(struct conn *c, int clean)
 		tls_close(c->tls, c->fd);
 	tls_free(c->tls);
 	kiln_close(c->fd);
+	budget_closed();
 	free(c);
 }
 
@@ -102,14 +107,15 @@ static struct table_node *origin_make(const char *key)
 		return NULL;
 	o->node.key = strdup(key);
 	o->idle = calloc(slots, sizeof(*o->idle));
-	if (!o->node.key || !o->idle ||
-	    (limited && gate_init(&o->gate, slots) < 0)) {
+	if (!o->node.key || !o->idle) {
 		free(o->idle);
 		o->idle = NULL;
 		origin_drop(&o->node);
 		return NULL;
 	}
 	o->gated = limited;
+	if (limited)
+		gate_init(&o->gate, slots);
 	for (i = 0; i < slots; i++)
 		atomic_init(&o->idle[i], NULL);
 	atomic_init(&o->res.session, NULL);
@@ -144,6 +150,31 @@ static struct conn *pop_idle(struct origin *o)
 	return NULL;
 }
 
+/* table_each: close an idle connection of the origin n, if it has one. */
+static int close_one(struct table_node *n, void *arg)
+{
+	struct origin *o = (struct origin *)n;
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < slots; i++) {
+		/* Acquire: as in pop_idle. */
+		struct conn *c = atomic_exchange_explicit(&o->idle[i], NULL,
+		    memory_order_acquire);
+
+		if (c) {
+			close_conn(c, 1);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int conn_close_idle(void)
+{
+	return table_each(&origins, close_one, NULL);
+}
+
 static void push_idle(struct origin *o, struct conn *c)
 {
 	unsigned int i;
@@ -166,6 +197,14 @@ static void fail(struct failure *f, enum fail_kind kind, int err)
 	f->err = err;
 }
 
+static int make_socket(void *ai)
+{
+	int fd = socket(((const struct addrinfo *)ai)->ai_family,
+	    SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
 /* A connected socket to one of ai's addresses, tried in order. */
 static int dial(const struct addrinfo *ai, unsigned int port,
     uint64_t deadline, struct failure *f)
@@ -184,9 +223,9 @@ static int dial(const struct addrinfo *ai, unsigned int port,
 		else
 			((struct sockaddr_in6 *)&ss)->sin6_port =
 			    htons((uint16_t)port);
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		fd = budget_open(0, make_socket, (void *)ai);
 		if (fd < 0) {
-			r = -errno;
+			r = fd;
 			continue;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -196,6 +235,7 @@ static int dial(const struct addrinfo *ai, unsigned int port,
 		    ai->ai_addrlen)) == 0)
 			return fd;
 		kiln_close(fd);
+		budget_closed();
 		if (r == -ETIME || r == -ECANCELED)
 			break;
 	}
@@ -254,7 +294,7 @@ int conn_take(const struct url *u, uint64_t deadline, uint64_t connect_ns,
 		return -ENOMEM;
 	}
 	if (o->gated && (r = gate_enter(&o->gate, deadline)) < 0) {
-		fail(f, F_CANCELED, r);
+		fail(f, F_CONNECT, r);
 		return r;
 	}
 	if (!(c = pop_idle(o))) {

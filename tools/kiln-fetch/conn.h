@@ -44,6 +44,10 @@ ssize_t conn_recv(struct conn *c, void *buf, size_t len);
 ssize_t conn_send(struct conn *c, const void *buf, size_t len);
 unsigned long conn_tls_error(const struct conn *c);
 
+/* Close one idle connection, of any origin: 1, or 0 if there was none.
+ * Inside a task. */
+int conn_close_idle(void);
+
 /* Close every idle connection and free the pools.  After the run. */
 void conn_fini(void);
 

@@ -21,6 +21,7 @@
 
 #include <kiln.h>
 
+#include "budget.h"
 #include "dns.h"
 #include "park.h"
 #include "table.h"
@@ -89,8 +90,13 @@ static void resolve(const char *name, struct resolution *r,
 	hints.ai_flags = AI_NUMERICHOST;
 	r->err = getaddrinfo(name, NULL, &hints, &r->ai);
 	hints.ai_flags = 0;
-	if (r->err == EAI_NONAME && !(r->err = deadline_arm(deadline)))
-		r->err = kiln_getaddrinfo(name, NULL, &hints, &r->ai);
+	if (r->err == EAI_NONAME) {
+		/* It reads files, and gives up a name it cannot read them
+		 * for. */
+		budget_room_to_resolve();
+		if (!(r->err = deadline_arm(deadline)))
+			r->err = kiln_getaddrinfo(name, NULL, &hints, &r->ai);
+	}
 	if (!r->err && !r->ai)
 		r->err = EAI_NONAME;
 	latch_open(&r->done);
@@ -113,10 +119,7 @@ int dns_lookup(const char *name, uint64_t deadline,
 		if (!r || (latch_is_open(&r->done) && transient(r->err))) {
 			if (!(mine = calloc(1, sizeof(*mine))))
 				return EAI_MEMORY;
-			if (latch_init(&mine->done) < 0) {
-				free(mine);
-				return EAI_MEMORY;
-			}
+			latch_init(&mine->done);
 			mine->older = r;
 			/* Release: publishes mine's latch to the loads above;
 			 * one task wins, and only it resolves. */

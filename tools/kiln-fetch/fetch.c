@@ -162,8 +162,11 @@ static int follow(struct lane *l, const struct url *start,
 			break;
 		r = -1;
 		if (!opt.follow || !is_redirect(resp.status) ||
-		    !resp.location) {
+		    !resp.location || !resp.location[strspn(resp.location,
+		    " \t")]) {
 			failed(j, F_HTTP, (int)resp.status);
+			/* Said so: -L was given, but nothing to follow. */
+			j->fail.detail = opt.follow && is_redirect(resp.status);
 			break;
 		}
 		if (opt.max_redirs >= 0 && redirs++ >= opt.max_redirs) {
@@ -276,15 +279,11 @@ void fetch_root(void *p)
 		kiln_sync(&r->lanes[i].task);
 }
 
-int fetch_setup(struct run *r)
+int fetch_setup(struct run *r, unsigned int lanes)
 {
 	unsigned int i;
 
-	r->nlanes = opt.parallel_max;
-	if (r->nlanes > r->njobs)
-		r->nlanes = (unsigned int)r->njobs;
-	if (!r->nlanes)
-		r->nlanes = 1;
+	r->nlanes = lanes;
 	atomic_init(&r->next, 0);
 	r->lanes = xcalloc(r->nlanes, sizeof(*r->lanes));
 	for (i = 0; i < r->nlanes; i++) {

@@ -17,9 +17,9 @@ struct run {
 	unsigned int nlanes;
 };
 
-/* Lanes for r (at most --parallel-max, no more than jobs): 0 or -ENOMEM.
- * Before the run; fetch_cleanup frees them. */
-int fetch_setup(struct run *r);
+/* lanes lanes for r (at least 1): 0 or -ENOMEM.  Before the run;
+ * fetch_cleanup frees them. */
+int fetch_setup(struct run *r, unsigned int lanes);
 void fetch_cleanup(struct run *r);
 
 /* The root task, for kiln_run(pool, fetch_root, r): fetches every job. */

@@ -10,6 +10,7 @@
  *	parse.c     the response parser       sink.c    bodies to files
  *	report.c    ordered lines, progress, exit status
  *	park.c      waiting without a mutex   table.c   the shared tables
+ *	budget.c    the descriptors free, and the wait when they run out
  * main() sets up, runs the engine on a runner thread while this thread
  * prints, and cleans up.
  */
@@ -21,11 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <kiln.h>
 
+#include "budget.h"
 #include "conn.h"
 #include "dns.h"
+#include "fds.h"
 #include "fetch.h"
 #include "options.h"
 #include "report.h"
@@ -36,6 +40,7 @@
 
 static kiln_pool *pool;
 static struct run run;
+static unsigned int digest_len;         /* bytes; 0 without a digest */
 
 /* mkdir -p: 0 or a negative errno. */
 static int make_dirs(const char *path)
@@ -66,6 +71,8 @@ static char *out_path(const char *u, struct job *j)
 	const char *dir = opt.output_dir;
 	char *name, *path;
 
+	if (opt.output && strcmp(opt.output, SINK_STDOUT) == 0)
+		return xstrdup(SINK_STDOUT);
 	if (opt.output)
 		name = xstrdup(opt.output);
 	else if (!opt.remote_name)
@@ -74,8 +81,12 @@ static char *out_path(const char *u, struct job *j)
 		j->fail.kind = F_NONAME;
 		return NULL;
 	}
-	if (!dir || name[0] == '/')
-		return name;
+	if (!dir || name[0] == '/') {
+		/* A file named "-" is not the standard output. */
+		if (strcmp(name, SINK_STDOUT) != 0)
+			return name;
+		dir = ".";
+	}
 	path = xmalloc(strlen(dir) + strlen(name) + 2);
 	sprintf(path, "%s/%s", dir, name);
 	free(name);
@@ -159,48 +170,100 @@ static void cleanup(void)
 	options_free();
 }
 
-int main(int argc, char **argv)
+/* "cannot start", with why; exit status 1. */
+static int cannot_start(int err, unsigned int free_fds, unsigned int need)
+{
+	if (need)
+		fprintf(stderr, "kiln-fetch: cannot start: too few file "
+		    "descriptors (%u free, need %u)\n", free_fds, need);
+	else if (err == -EMFILE || err == -ENFILE)
+		fprintf(stderr, "kiln-fetch: cannot start: too few file "
+		    "descriptors (%u free)\n", free_fds);
+	else
+		fprintf(stderr, "kiln-fetch: cannot start: %s\n",
+		    strerror(-err));
+	return 1;
+}
+
+/*
+ * The pool, the printer's eventfd, and as many lanes as the descriptors
+ * left allow (budget.c): 0, or the exit status.  at_start: the
+ * descriptors free before.
+ */
+static int start(unsigned int at_start)
 {
 	struct kiln_options ko = { 0 };
-	pthread_t thr;
-	int dlen, r, status;
+	unsigned int want = opt.parallel_max, lanes, free_fds, need = 0;
+	unsigned int per_lane = opt.output || opt.remote_name ? 2 : 1;
+	int r;
 
-	tool_set_name("kiln-fetch");
-	options_parse(argc, argv);
-	if ((dlen = sink_setup(opt.digest, opt.cpu_before ||
-	    opt.cpu_after)) < 0) {
-		fprintf(stderr, "kiln-fetch: OpenSSL has no %s\n", opt.digest);
-		return 2;
-	}
-	run.njobs = opt.nurls;
-	run.jobs = make_jobs();
-	if (fetch_setup(&run) < 0) {
+	if ((r = report_setup(run.jobs, run.njobs, digest_len)) < 0)
+		return cannot_start(r, at_start, 0);
+	ko.workers = opt.workers;
+	if ((r = tool_pool_create(&pool, &ko, per_lane, &need)) < 0)
+		return cannot_start(r, at_start, need ? at_start + need : 0);
+	if (want > run.njobs)
+		want = (unsigned int)run.njobs;
+	lanes = budget_lanes(want ? want : 1, per_lane, opt.max_per_host,
+	    &free_fds, &need);
+	if (!lanes)
+		return cannot_start(-EMFILE, at_start,
+		    at_start - free_fds + need);
+	if (fetch_setup(&run, lanes) < 0) {
 		fputs("kiln-fetch: out of memory\n", stderr);
 		return 1;
 	}
-	if (opt.create_dirs && create_dirs() < 0)
-		return 23;
-	if (needs_tls() && tls_setup(opt.cacert, opt.insecure) < 0 &&
-	    !opt.follow)
-		return 77;
-	ko.workers = opt.workers;
-	if ((r = kiln_pool_create(&pool, &ko)) < 0) {
-		fprintf(stderr, "kiln-fetch: cannot create the pool: %s\n",
-		    strerror(-r));
-		return 1;
-	}
-	if (report_setup(run.jobs, run.njobs, (unsigned int)dlen) < 0 ||
-	    (r = pthread_create(&thr, NULL, runner, NULL)) != 0) {
-		fputs("kiln-fetch: cannot start\n", stderr);
-		return 1;
-	}
-	status = report_all();
-	pthread_join(thr, NULL);
-	cleanup();
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	return 0;
+}
+
+/* The end of the output: a closed standard output is an error, as for
+ * coreutils. */
+static int finish_output(int status, int stdout_closed)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) ||
+	    (stdout_closed && (errno = EBADF))) {
 		fprintf(stderr, "kiln-fetch: write error: %s\n",
 		    strerror(errno));
 		return 23;
 	}
 	return status;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t thr;
+	int closed[3], r, status;
+	unsigned int at_start;
+
+	tool_set_name("kiln-fetch");
+	if (tool_guard_std_fds(closed) < 0)
+		return 1;
+	at_start = tool_fds_free(64);
+	opt.stdin_closed = closed[STDIN_FILENO];
+	options_parse(argc, argv);
+	if ((r = sink_setup(opt.digest, opt.cpu_before ||
+	    opt.cpu_after)) < 0) {
+		fprintf(stderr, "kiln-fetch: OpenSSL has no %s\n", opt.digest);
+		return 2;
+	}
+	digest_len = (unsigned int)r;
+	run.njobs = opt.nurls;
+	run.jobs = make_jobs();
+	if (opt.create_dirs && create_dirs() < 0)
+		return 23;
+	if (needs_tls() && tls_setup(opt.cacert, opt.insecure) < 0 &&
+	    !opt.follow)
+		return 77;
+	if ((r = start(at_start)) != 0)
+		return r;
+	sink_catch_signals();
+	if ((r = pthread_create(&thr, NULL, runner, NULL)) != 0) {
+		sink_release_signals();
+		return cannot_start(-r, at_start, 0);
+	}
+	status = report_all();
+	pthread_join(thr, NULL);
+	sink_release_signals();
+	cleanup();
+	return finish_output(status, closed[STDOUT_FILENO]);
 }

@@ -122,6 +122,10 @@ static void read_list(const char *path)
 	char *line = NULL, *s, *e;
 	size_t cap = 0;
 
+	if (f == stdin && opt.stdin_closed) {
+		f = NULL;
+		errno = EBADF;
+	}
 	if (!f) {
 		fprintf(stderr, "%s: %s: %s\n", tool_name(), path,
 		    strerror(errno));

@@ -23,6 +23,7 @@ struct options {
 	unsigned int workers;           /* 0: kiln's default */
 	const char *agent;
 	size_t cpu_before, cpu_after;   /* --cpu-work */
+	int stdin_closed;               /* -i - is an error (set by main) */
 	char **urls;                    /* in the order given */
 	size_t nurls;
 };

@@ -9,7 +9,11 @@
  *
  *  - a latch is an eventfd written once and never read: from then on it
  *    is readable, so every poll on it, before or after, returns.  The
- *    state itself is an atomic flag; the eventfd only wakes.
+ *    state itself is an atomic flag; the eventfd only wakes.  A latch
+ *    needs it only while tasks wait: the first waiter makes it, the last
+ *    user (waiter or opener) closes it, so a run that resolves many hosts
+ *    does not keep a descriptor for each.  A waiter that cannot have one
+ *    (the descriptors ran out) looks at the flag between short sleeps.
  *  - a gate is an eventfd in semaphore mode holding the free slots: a
  *    read (non-blocking) takes one or fails with EAGAIN, a write of 1
  *    gives one back.  The kernel makes take and give atomic.  A task that
@@ -19,7 +23,7 @@
  * The eventfd's read and write are plain system calls that never block
  * (the descriptors are non-blocking), so they are made directly, not
  * through kiln: only the waits go through kiln_poll.  Used by dns.c and
- * conn.c; uses kiln_poll and kiln_timeout.
+ * conn.c; uses kiln_poll, kiln_timeout and budget.c.
  */
 #include "config.h"
 
@@ -30,6 +34,7 @@
 
 #include <kiln.h>
 
+#include "budget.h"
 #include "park.h"
 #include "tool.h"
 
@@ -65,71 +70,172 @@ static int wait_readable(int efd, uint64_t deadline)
 	return r < 0 && r != -EINTR ? r : 0;
 }
 
-int latch_init(struct latch *l)
+/* A waiter without an eventfd looks at the latch this often. */
+#define NAP_NS 1000000u
+
+void latch_init(struct latch *l)
 {
 	atomic_init(&l->open, 0);
-	l->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	return l->efd < 0 ? -errno : 0;
+	atomic_init(&l->efd, -1);
+	atomic_init(&l->users, 1);
 }
 
 void latch_fini(struct latch *l)
 {
-	close(l->efd);
+	(void)l;        /* never opened: no waiter ever came */
+}
+
+/* One user leaves; the last closes the eventfd. */
+static void latch_put(struct latch *l)
+{
+	int fd;
+
+	/* Acq_rel: the last user sees the eventfd another one made (their
+	 * release here follows their CAS in latch_wait), and closes it after
+	 * every other use of it. */
+	if (atomic_fetch_sub_explicit(&l->users, 1,
+	    memory_order_acq_rel) != 1)
+		return;
+	/* Relaxed: ordered by the acquire above. */
+	fd = atomic_load_explicit(&l->efd, memory_order_relaxed);
+	if (fd >= 0)
+		close(fd);
 }
 
 void latch_open(struct latch *l)
 {
 	uint64_t one = 1;
+	int fd;
 
-	/* Release: pairs with the acquire loads in latch_is_open and
-	 * latch_wait, after which the waiter reads what we wrote before. */
-	atomic_store_explicit(&l->open, 1, memory_order_release);
+	/*
+	 * Seq_cst, this store and the load of efd, the CAS of efd and the
+	 * load of open in latch_wait: of two threads that each store then
+	 * load, one sees the other's store, so either the waiter sees the
+	 * latch open or we see its eventfd and wake it.  The store is also
+	 * the release that pairs with latch_is_open's acquire.
+	 */
+	atomic_store_explicit(&l->open, 1, memory_order_seq_cst);
+	fd = atomic_load_explicit(&l->efd, memory_order_seq_cst);
 	/* Never fails: the counter is far below its maximum. */
-	(void)!write(l->efd, &one, sizeof(one));
+	if (fd >= 0)
+		(void)!write(fd, &one, sizeof(one));
+	latch_put(l);
 }
 
 int latch_is_open(struct latch *l)
 {
-	/* Acquire: pairs with the release store in latch_open. */
+	/* Acquire: pairs with the store in latch_open. */
 	return atomic_load_explicit(&l->open, memory_order_acquire);
+}
+
+/* The latch's eventfd, made if there is none yet; -1 if it cannot be. */
+static int latch_fd(struct latch *l)
+{
+	int fd = atomic_load_explicit(&l->efd, memory_order_seq_cst), mine;
+
+	if (fd >= 0)
+		return fd;
+	/* Short of descriptors, the resolver needs them more. */
+	if (budget_tight())
+		return -1;
+	mine = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (mine < 0)
+		return -1;
+	/* Seq_cst: see latch_open. */
+	if (atomic_compare_exchange_strong_explicit(&l->efd, &fd, mine,
+	    memory_order_seq_cst, memory_order_seq_cst))
+		return mine;
+	close(mine);    /* another waiter's came first: fd */
+	return fd;
 }
 
 int latch_wait(struct latch *l, uint64_t deadline)
 {
-	int r;
+	unsigned int u;
+	int fd, r = 0;
 
-	/* If the store in latch_open comes after our load, so does the
-	 * write that makes efd readable: the poll then returns. */
-	while (!latch_is_open(l))
-		if ((r = wait_readable(l->efd, deadline)) < 0)
-			return r;
-	return 0;
+	if (latch_is_open(l))
+		return 0;
+	/* Join the users, unless the last has left: the opener left last,
+	 * after opening it.  Relaxed: the count orders nothing here. */
+	u = atomic_load_explicit(&l->users, memory_order_relaxed);
+	do {
+		if (!u)
+			return latch_is_open(l) ? 0 : -EINVAL;
+	} while (!atomic_compare_exchange_weak_explicit(&l->users, &u, u + 1,
+	    memory_order_relaxed, memory_order_relaxed));
+	fd = latch_fd(l);
+	/* Seq_cst: see latch_open; then acquire as latch_is_open. */
+	while (!atomic_load_explicit(&l->open, memory_order_seq_cst) && !r) {
+		if (fd >= 0)
+			r = wait_readable(fd, deadline);
+		else if (!(r = deadline_arm(deadline)))
+			r = kiln_sleep(NAP_NS) == -ECANCELED ? -ECANCELED : 0;
+	}
+	latch_put(l);
+	return r;
 }
 
-int gate_init(struct gate *g, unsigned int n)
+static int make_gate(void *g)
 {
-	g->efd = eventfd(n, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
-	return g->efd < 0 ? -errno : 0;
+	int fd = eventfd(((struct gate *)g)->n, EFD_CLOEXEC | EFD_NONBLOCK |
+	    EFD_SEMAPHORE);
+
+	return fd < 0 ? -errno : fd;
+}
+
+void gate_init(struct gate *g, unsigned int n)
+{
+	atomic_init(&g->efd, -1);
+	g->n = n;
 }
 
 void gate_fini(struct gate *g)
 {
-	close(g->efd);
+	/* Relaxed: after the run. */
+	int fd = atomic_load_explicit(&g->efd, memory_order_relaxed);
+
+	if (fd >= 0) {
+		close(fd);
+		budget_closed();
+	}
+}
+
+/* The gate's eventfd, made by the first task to enter. */
+static int gate_fd(struct gate *g)
+{
+	/* Acquire: pairs with the release CAS below (the eventfd's number;
+	 * its count is the kernel's). */
+	int fd = atomic_load_explicit(&g->efd, memory_order_acquire), mine;
+
+	if (fd >= 0)
+		return fd;
+	if ((mine = budget_open(0, make_gate, g)) < 0)
+		return mine;
+	/* Release: publishes the descriptor to the loads above. */
+	if (atomic_compare_exchange_strong_explicit(&g->efd, &fd, mine,
+	    memory_order_release, memory_order_acquire))
+		return mine;
+	close(mine);
+	budget_closed();
+	return fd;
 }
 
 int gate_enter(struct gate *g, uint64_t deadline)
 {
 	uint64_t v;
-	int r;
+	int fd = gate_fd(g), r;
 
+	if (fd < 0)
+		return fd;
 	for (;;) {
 		/* The kernel's lock on the eventfd orders this take after the
 		 * give it takes, and what the giver did before it. */
-		if (read(g->efd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		if (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 			return 0;
 		if (errno != EAGAIN && errno != EINTR)
 			return -errno;
-		if ((r = wait_readable(g->efd, deadline)) < 0)
+		if ((r = wait_readable(fd, deadline)) < 0)
 			return r;
 	}
 }
@@ -138,5 +244,7 @@ void gate_leave(struct gate *g)
 {
 	uint64_t one = 1;
 
-	(void)!write(g->efd, &one, sizeof(one));
+	/* Relaxed: gate_enter made it, in this task, before. */
+	(void)!write(atomic_load_explicit(&g->efd, memory_order_relaxed),
+	    &one, sizeof(one));
 }

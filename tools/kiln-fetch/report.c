@@ -28,6 +28,7 @@
 #include "options.h"
 #include "parse.h"
 #include "report.h"
+#include "sink.h"
 #include "tls.h"
 #include "tool.h"
 
@@ -39,7 +40,8 @@ static struct job *jobs;
 static size_t njobs;
 static unsigned int dlen;
 static int efd = -1;
-static int progress, progress_shown, stdout_tty;
+static int progress, progress_shown, lines_tty;
+static FILE *lines;                     /* where the lines go */
 static uint64_t start_ns;
 static _Atomic uint64_t bytes_in;
 static _Atomic unsigned int in_flight;
@@ -53,10 +55,14 @@ int report_setup(struct job *j, size_t n, unsigned int digest_len)
 	dlen = digest_len;
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0)
-		return -1;
+		return -errno;
 	progress = opt.progress > 0 || (opt.progress < 0 && !opt.silent &&
 	    n >= PROGRESS_MIN_URLS && isatty(STDERR_FILENO));
-	stdout_tty = isatty(STDOUT_FILENO);
+	/* With -o -, the body is the standard output: the lines go to
+	 * stderr. */
+	lines = opt.output && strcmp(opt.output, SINK_STDOUT) == 0 ? stderr :
+	    stdout;
+	lines_tty = isatty(fileno(lines));
 	start_ns = tool_now_ns();
 	return 0;
 }
@@ -138,7 +144,7 @@ static void wait_done(struct job *j)
 
 			ms = age < PROGRESS_DELAY_MS ?
 			    (int)(PROGRESS_DELAY_MS - age) : PROGRESS_TICK_MS;
-			fflush(stdout);
+			fflush(lines);
 		}
 		if (poll(&p, 1, ms) == 0 && progress)
 			progress_draw();
@@ -207,7 +213,9 @@ static void detail(const struct failure *f, char *e, size_t len)
 		snprintf(e, len, "more than %d", f->err);
 		break;
 	case F_HTTP:
-		snprintf(e, len, "%d%s", f->err, f->err / 100 == 3 ?
+		snprintf(e, len, "%d%s", f->err, f->detail ?
+		    " (a redirect without a Location)" :
+		    f->err / 100 == 3 && !opt.follow ?
 		    " (redirect not followed: -L follows)" : "");
 		break;
 	default:
@@ -226,23 +234,43 @@ static int describe(const struct failure *f, char *buf, size_t len)
 	return reasons[f->kind].code;
 }
 
+/* A URL in a line or a message: its control characters (a CR from a
+ * list, say) percent-encoded, so that it stays on its line. */
+static void put_url(FILE *f, const char *u)
+{
+	for (; *u; u++)
+		if ((unsigned char)*u < 0x20 || *u == 0x7f)
+			fprintf(f, "%%%02X", (unsigned int)(unsigned char)*u);
+		else
+			putc(*u, f);
+}
+
 static void print_job(const struct job *j, const char *what)
 {
 	char hex[2 * MAX_DIGEST + 1];
+	int esc;
 
-	if (stdout_tty)
+	if (lines_tty)
 		progress_erase();
 	if (!opt.digest) {
-		printf("%03u %" PRIu64 " %.3f %s\n", j->status, j->bytes,
-		    (double)j->ns * 1e-9, j->url);
+		fprintf(lines, "%03u %" PRIu64 " %.3f ", j->status, j->bytes,
+		    (double)j->ns * 1e-9);
+		put_url(lines, j->url);
+		putc('\n', lines);
 	} else if (j->fail.kind == F_NONE) {
+		/* sha256sum's line, the name escaped as it escapes it. */
 		ks_hex(hex, j->digest, dlen);
-		printf("%s  %s\n", hex, j->url);
+		esc = ks_needs_escape(j->url);
+		fprintf(lines, "%s%s  ", esc ? "\\" : "", hex);
+		ks_put_name(lines, j->url, esc);
+		putc('\n', lines);
 	}
 	if (j->fail.kind != F_NONE && (!opt.silent || opt.show_error)) {
-		fflush(stdout);
+		fflush(lines);
 		progress_erase();
-		fprintf(stderr, "kiln-fetch: %s: %s\n", j->url, what);
+		fputs("kiln-fetch: ", stderr);
+		put_url(stderr, j->url);
+		fprintf(stderr, ": %s\n", what);
 	}
 }
 
@@ -264,7 +292,7 @@ int report_all(void)
 		else if (!status)
 			status = code;
 	}
-	fflush(stdout);
+	fflush(lines);
 	progress_erase();
 	if (!opt.silent) {
 		fprintf(stderr, "Downloaded %zu URL%s in %.2f s", njobs - failed,

@@ -10,7 +10,8 @@
 
 #include "job.h"
 
-/* Before the run, on the thread that will call report_all: 0 or -1. */
+/* Before the run, on the thread that will call report_all: 0 or a
+ * negative errno. */
 int report_setup(struct job *jobs, size_t n, unsigned int digest_len);
 
 /* From the URLs' tasks: a URL starts, body bytes came, a URL is done. */

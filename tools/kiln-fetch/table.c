@@ -65,6 +65,22 @@ struct table_node *table_get(struct table *t, const char *key,
 	}
 }
 
+int table_each(struct table *t, int (*fn)(struct table_node *n, void *arg),
+    void *arg)
+{
+	struct table_node *n;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < TABLE_BUCKETS; i++)
+		/* Acquire: as in table_get, for the nodes we walk. */
+		for (n = atomic_load_explicit(&t->bucket[i],
+		    memory_order_acquire); n; n = n->next)
+			if ((r = fn(n, arg)) != 0)
+				return r;
+	return 0;
+}
+
 void table_fini(struct table *t, void (*drop)(struct table_node *))
 {
 	unsigned int i;

@@ -31,6 +31,14 @@ struct table_node *table_get(struct table *t, const char *key,
     struct table_node *(*make)(const char *key),
     void (*drop)(struct table_node *));
 
+/*
+ * fn(record, arg) for the records of t, in no order, until it returns
+ * non-zero; returns that, or 0.  Records made meanwhile may be missed.
+ * Any task.
+ */
+int table_each(struct table *t, int (*fn)(struct table_node *n, void *arg),
+    void *arg);
+
 /* Give every record to drop.  Only once no task uses the table. */
 void table_fini(struct table *t, void (*drop)(struct table_node *));
 

@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 		ks_items_add_lists(&items, &o, argc - first, argv + first);
 	else
 		ks_items_add_operands(&items, &o, argc - first, argv + first);
-	r = tool_pool_create(&pool, &o.pool);
+	r = tool_pool_create(&pool, &o.pool, 1, NULL);  /* a file */
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot create the pool: %s\n",
 		    tool_name(), strerror(-r));
