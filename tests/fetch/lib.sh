@@ -17,7 +17,7 @@ command -v curl >/dev/null 2>&1 || { echo "no curl, the oracle"; exit 99; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kiln-fetch-test.XXXXXX") || exit 99
 ng=$tmp/nginx
-trap 'nginx_stop "$ng"; rm -rf "$tmp"' EXIT
+trap 'raw_stop; nginx_stop "$ng"; rm -rf "$tmp"' EXIT
 trap 'exit 99' HUP INT TERM
 nginx_start "$ng" || exit $?
 fail=0
@@ -50,6 +50,47 @@ kiln() {
 	fi
 	cat "$tmp/kiln.err" >&2
 	return $st
+}
+
+# raw_start FILE: a tiny python3 server on 127.0.0.1 for what nginx
+# cannot send: it answers every request with the bytes of FILE, then
+# closes, and appends the request's head to $tmp/raw.log.  Sets RAW (its
+# port); returns 77 without python3.
+raw_start() {
+	command -v python3 >/dev/null 2>&1 || { echo "no python3"; return 77; }
+	python3 -c '
+import socket, sys
+reply = open(sys.argv[1], "rb").read()
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    head = b""
+    while b"\r\n\r\n" not in head:
+        b = c.recv(65536)
+        if not b:
+            break
+        head += b
+    with open(sys.argv[2], "ab") as log:
+        log.write(head)
+    c.sendall(reply)
+    c.close()
+' "$1" "$tmp/raw.log" >"$tmp/raw.port" &
+	echo $! >"$tmp/raw.pid"
+	n=0
+	while [ ! -s "$tmp/raw.port" ] && [ $n -lt 200 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	RAW=$(cat "$tmp/raw.port")
+	[ -n "$RAW" ] || { echo "the python3 server did not start"; return 99; }
+}
+
+raw_stop() {
+	[ -s "$tmp/raw.pid" ] && kill "$(cat "$tmp/raw.pid")" 2>/dev/null
+	rm -f "$tmp/raw.pid"
 }
 
 bad() {

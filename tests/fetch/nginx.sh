@@ -18,7 +18,10 @@
 #	/chunked           a body in many chunks
 #	/hop/N             302 to /hop/N-1 ... /hop/1 to /file.txt
 #	/to-https          (on HTTP only) 302 to https://localhost:HTTPS/file.txt
-#	/rel/abs /a/rel /rel/dots /rel/query /rel/scheme  relative redirects
+#	/rel/abs /a/rel /rel/dots /rel/query /rel/scheme /rel/space
+#	                   relative redirects (the last to "/a b c")
+#	/r/nolocation      302 with an empty Location
+#	/auth              "auth " and the Authorization header sent
 #	/status/N          status N (404, 429, 500, 503)
 #	/close/...         as /..., without keep-alive
 #	/empty             closes without a response (444)
@@ -97,6 +100,11 @@ site_conf() {
 			return 307;
 		}
 		location = /rel/loop { return 302 /rel/loop; }
+		location = /rel/space {
+			add_header Location "/a b c" always; return 302;
+		}
+		location = /r/nolocation { return 302; }
+		location = /auth { echo "auth $http_authorization"; }
 		location = /status/404 { return 404 "not here\n"; }
 		location = /status/500 { return 500 "boom\n"; }
 		location = /status/503 { return 503 "later\n"; }
@@ -187,6 +195,7 @@ nginx_start() {
 	CA=$d/ca.crt
 	echo "a small file" >"$d/www/file.txt"
 	echo "c in a/b" >"$d/www/a/b/c.txt"
+	echo "a b c" >"$d/www/a b c"
 	[ -f "$d/www/big" ] || head -c 20971520 /dev/urandom >"$d/www/big"
 	HAVE_V6=0
 	if [ -r /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6

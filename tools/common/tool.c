@@ -190,7 +190,7 @@ unsigned long tool_number(const char *s, const char *what, unsigned long lo,
 
 unsigned int tool_workers(const char *arg)
 {
-	return (unsigned int)tool_number(arg, "workers", 1, 4096);
+	return (unsigned int)tool_number(arg, "--workers", 1, 4096);
 }
 
 unsigned int tool_fds_free(unsigned int want)

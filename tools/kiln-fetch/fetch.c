@@ -43,6 +43,7 @@ struct lane {
 	struct sink sink;
 	struct resp_parser *rp;
 	char *buf, *req;
+	size_t req_cap;         /* req's size (larger for a long URL) */
 	struct job *job;        /* the URL in hand */
 	int begun;              /* its body goes to the sink */
 };
@@ -99,12 +100,12 @@ static int exchange(struct lane *l, const struct url *u, uint64_t deadline,
 	struct job *j = l->job;
 	const struct http_body body = { body_head, body_data, l };
 	struct http_stream st = { stream_send, stream_recv, NULL };
-	ssize_t len = http_request(l->req, REQ_BUF, u, opt.agent);
+	ssize_t len = http_request(&l->req, &l->req_cap, u, opt.agent);
 	struct conn *c;
 	int r, stale, tries;
 
 	if (len < 0) {
-		failed(j, F_URL, (int)len);
+		failed(j, F_NOMEM, (int)len);
 		return (int)len;
 	}
 	for (tries = 0;; tries++) {
@@ -292,6 +293,7 @@ int fetch_setup(struct run *r, unsigned int lanes)
 		l->run = r;
 		l->buf = xmalloc(RECV_BUF);
 		l->req = xmalloc(REQ_BUF);
+		l->req_cap = REQ_BUF;
 		if (sink_init(&l->sink) < 0 || !(l->rp = http_new_parser()))
 			return -ENOMEM;
 	}

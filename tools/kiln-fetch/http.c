@@ -112,14 +112,28 @@ struct resp_parser *http_new_parser(void)
 	return rp_new(&events);
 }
 
-ssize_t http_request(char *buf, size_t cap, const struct url *u,
+ssize_t http_request(char **buf, size_t *cap, const struct url *u,
     const char *agent)
 {
-	int n = snprintf(buf, cap, "GET %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: %s\r\nAccept: */*\r\n\r\n", u->target, u->hostport,
+	const char *fmt = "GET %s HTTP/1.1\r\nHost: %s\r\n%s%s%s"
+	    "User-Agent: %s\r\nAccept: */*\r\n\r\n";
+	const char *a1 = u->auth ? "Authorization: Basic " : "";
+	const char *a2 = u->auth ? u->auth : "", *a3 = u->auth ? "\r\n" : "";
+	int n = snprintf(*buf, *cap, fmt, u->target, u->hostport, a1, a2, a3,
 	    agent);
+	char *b;
 
-	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n < *cap)
+		return n;
+	/* A long URL: a buffer to fit. */
+	if (!(b = realloc(*buf, (size_t)n + 1)))
+		return -ENOMEM;
+	*buf = b;
+	*cap = (size_t)n + 1;
+	return snprintf(b, *cap, fmt, u->target, u->hostport, a1, a2, a3,
+	    agent);
 }
 
 void http_resp_free(struct http_resp *r)

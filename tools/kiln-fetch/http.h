@@ -43,8 +43,9 @@ struct resp_parser;
 /* The parser an exchange uses (one per lane): NULL if out of memory. */
 struct resp_parser *http_new_parser(void);
 
-/* The request for u into buf: its length, or -ENAMETOOLONG. */
-ssize_t http_request(char *buf, size_t cap, const struct url *u,
+/* The request for u into *buf (malloc'd, *cap bytes; made larger for a
+ * long URL): its length, or -ENOMEM. */
+ssize_t http_request(char **buf, size_t *cap, const struct url *u,
     const char *agent);
 
 /*
