@@ -215,7 +215,8 @@ int tool_guard_std_fds(int closed[3])
 
 	for (i = 0; i < 3; i++) {
 		closed[i] = fcntl(i, F_GETFD) < 0 && errno == EBADF;
-		if (closed[i] && open("/dev/null", i ? O_WRONLY : O_RDONLY) != i)
+		if (closed[i] &&
+		    open("/dev/null", i ? O_WRONLY : O_RDONLY) != i)
 			return -1;
 	}
 	return 0;
