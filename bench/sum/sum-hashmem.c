@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 	uint64_t bytes = 0;
 	size_t i;
 
-	tool_set_name("sum-hashmem");
+	tool_set_name("sum-hashmem", argv);
 	while ((c = getopt(argc, argv, "a:b:dvw:")) != -1) {
 		switch (c) {
 		case 'a':

@@ -19,9 +19,10 @@
 
 static const char *name = "kiln";
 
-void tool_set_name(const char *n)
+void tool_set_name(const char *n, char **argv)
 {
 	name = n;
+	argv[0] = (char *)n;
 }
 
 const char *tool_name(void)

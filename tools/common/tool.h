@@ -14,8 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The name messages start with ("kiln-sum: ..."); set it first thing. */
-void tool_set_name(const char *name);
+/*
+ * The name messages start with ("kiln-sum: ..."); set it first thing.  It
+ * also replaces argv[0], whose path getopt's own messages would show.
+ */
+void tool_set_name(const char *name, char **argv);
 const char *tool_name(void);
 
 /* malloc and its kin, which print "NAME: out of memory" and exit 1. */

@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 	int closed[3], r, status;
 	unsigned int at_start;
 
-	tool_set_name("kiln-fetch");
+	tool_set_name("kiln-fetch", argv);
 	if (tool_guard_std_fds(closed) < 0)
 		return 1;
 	at_start = tool_fds_free(64);

@@ -282,8 +282,6 @@ void options_parse(int argc, char **argv)
 	struct option *longopts = make_longopts();
 	int c;
 
-	/* getopt's messages start with argv[0]: the name, not the path. */
-	argv[0] = (char *)tool_name();
 	while ((c = getopt_long(argc, argv, "i:Lm:kOo:sSfA:ZhV", longopts,
 	    NULL)) != -1)
 		if (!value_option(c, optarg) && !flag_option(c, optarg))

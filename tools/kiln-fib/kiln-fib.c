@@ -271,7 +271,7 @@ int main(int argc, char **argv)
 	double *tk, *ts;
 	int ret;
 
-	tool_set_name("kiln-fib");
+	tool_set_name("kiln-fib", argv);
 	parse_options(&o, argc, argv);
 	cutoff = o.cutoff;
 	out = xcalloc(o.count, sizeof(*out));

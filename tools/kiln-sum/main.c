@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 	kiln_pool *pool;
 	int first, r, status;
 
-	tool_set_name("kiln-sum");
+	tool_set_name("kiln-sum", argv);
 	setlocale(LC_ALL, "");
 	if (tool_guard_std_fds(o.closed_fd) < 0)
 		return 2;
